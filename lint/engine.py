@@ -1,0 +1,177 @@
+"""The engine: drive sources -> providers -> threads -> diff -> rules, stamp findings.
+
+Rules only detect; the engine gives each violation its identity (code, name, category), its
+severity, its location (file, line or entry, JSON pointer, thread, turn) and a fingerprint that
+does not depend on line numbers. Secrets are redacted from everything that reaches a report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from prefixlint import providers, sources
+from prefixlint.diff import compare
+from prefixlint.model import (
+    SEVERITY_RANK,
+    BodyError,
+    Diagnostic,
+    Finding,
+    InputError,
+    Location,
+    Origin,
+    Violation,
+)
+from prefixlint.providers.base import digest
+from prefixlint.redact import redact
+from prefixlint.rulebase import Pair, RequestContext, Rule
+from prefixlint.threads import ThreadTracker
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+@dataclass(slots=True)
+class Options:
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    provider: str | None = None
+    session_key: str | None = None
+    fail_on: str = "error"
+
+
+@dataclass(slots=True)
+class Summary:
+    files: int = 0
+    records: int = 0
+    requests: int = 0
+    threads: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    invalid: int = 0
+    by_severity: Counter = field(default_factory=Counter)
+    by_provider: Counter = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class RunResult:
+    findings: list[Finding]
+    summary: Summary
+    diagnostics: list[Diagnostic]
+    input_error: bool = False
+
+    def exit_code(self, fail_on: str) -> int:
+        if self.input_error or self.diagnostics:
+            return 2
+        if fail_on == "never":
+            return 0
+        threshold = SEVERITY_RANK[fail_on]
+        return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in self.findings) else 0
+
+
+def _matches(rule: Rule, selector: str) -> bool:
+    s = selector.strip()
+    return s == "ALL" or rule.code.startswith(s.upper()) or s.lower() in (rule.category, rule.name)
+
+
+def select_rules(rules: Iterable[Rule], select: list[str] | None, ignore: list[str]) -> list[Rule]:
+    chosen = [r for r in rules if not select or any(_matches(r, s) for s in select)]
+    return [r for r in chosen if not any(_matches(r, s) for s in ignore)]
+
+
+def unknown_selectors(rules: list[Rule], selectors: Iterable[str]) -> list[str]:
+    return [s for s in selectors if s.strip() and not any(_matches(r, s) for r in rules)]
+
+
+class Linter:
+    """Lints one file (one stream of records) at a time with its own thread tracker."""
+
+    def __init__(self, rules: list[Rule], options: Options) -> None:
+        self.request_rules = [r for r in rules if r.scope == "request"]
+        self.pair_rules = [r for r in rules if r.scope == "pair"]
+        self.options = options
+        self.summary = Summary()
+        self.findings: list[Finding] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def lint_path(self, path: str) -> None:
+        self.summary.files += 1
+        tracker = ThreadTracker()
+        seen: set[tuple] = set()
+        for record in sources.read(path, self.diagnostics, self.options.session_key):
+            self.summary.records += 1
+            kind, reason = providers.detect(record.body, record, self.options.provider)
+            if kind is None:
+                self.summary.skipped[reason] += 1
+                continue
+            try:
+                prompt = providers.normalize(kind, record.body, record)
+            except BodyError as exc:
+                self.summary.invalid += 1
+                self.diagnostics.append(Diagnostic(record.origin, f"invalid {kind[0]} request: {exc.message}"))
+                continue
+            if record.session is not None:
+                prompt.keys["session"] = record.session
+            self.summary.requests += 1
+            self.summary.by_provider[f"{kind[0]} {kind[1]}"] += 1
+            assignment = tracker.assign(prompt)
+            thread = assignment.thread
+            ctx = RequestContext(prompt, thread.id, assignment.turn)
+            for rule in self.request_rules:
+                for v in rule.check(ctx):
+                    key = (thread.number, rule.code, v.pointer, v.key)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+            if assignment.prev is not None and self.pair_rules:
+                change = compare(assignment.prev, prompt)
+                pair = Pair(assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork)
+                for rule in self.pair_rules:
+                    for v in rule.check(pair):
+                        self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+        self.summary.threads += tracker.count
+
+    def _stamp(self, rule: Rule, v: Violation, origin: Origin, thread: str, signature: str, turn: int) -> None:
+        severity = v.severity or rule.severity
+        fingerprint = digest(
+            "\x00".join(
+                (rule.code, origin.file, signature, str(turn), v.pointer or "", v.key or "")
+            ).encode()
+        ).hex()
+        excerpt = {k: redact(t) for k, t in v.excerpt.items()} if v.excerpt else None
+        self.findings.append(
+            Finding(
+                code=rule.code,
+                name=rule.name,
+                category=rule.category,
+                severity=severity,
+                message=redact(v.message),
+                fix=redact(v.fix),
+                location=Location(origin.file, origin.line, origin.entry, v.pointer, thread, turn),
+                fingerprint=fingerprint,
+                excerpt=excerpt,
+            )
+        )
+        self.summary.by_severity[severity] += 1
+
+
+def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:
+    linter = Linter(rules, options)
+    input_error = False
+    for given in paths:
+        try:
+            files = list(sources.discover([given]))
+        except InputError as exc:
+            input_error = True
+            linter.diagnostics.append(Diagnostic(Origin(given), str(exc).split(": ", 1)[-1]))
+            continue
+        for path in files:
+            try:
+                linter.lint_path(path)
+            except InputError as exc:
+                input_error = True
+                linter.diagnostics.append(Diagnostic(Origin(path), str(exc).split(": ", 1)[-1]))
+    for d in linter.diagnostics:
+        d.message = redact(d.message)
+    linter.findings.sort(key=lambda f: f.sort_key())
+    return RunResult(linter.findings, linter.summary, linter.diagnostics, input_error)

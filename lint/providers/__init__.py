@@ -1,0 +1,98 @@
+"""Providers stage: detect which API a request body is for and normalise it into a Prompt.
+
+A record that is no request at all (a response, a token-counting call, anything unknown) is not an
+error: :func:`detect` returns ``None`` and a reason, and the engine counts it as skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefixlint.model import Prompt, Record
+from prefixlint.providers import anthropic, openai
+
+PROVIDER_CHOICES = ("anthropic", "openai", "openai-chat", "openai-responses")
+
+_NORMALIZERS = {
+    ("anthropic", "messages"): anthropic.normalize,
+    ("openai", "chat"): openai.normalize_chat,
+    ("openai", "responses"): openai.normalize_responses,
+}
+
+_OPENAI_ROLES = frozenset(("system", "developer", "tool", "function"))
+_ANTHROPIC_BLOCKS = frozenset(("tool_use", "tool_result", "thinking", "redacted_thinking", "document"))
+
+
+def _looks_anthropic(body: dict[str, Any]) -> bool | None:
+    """True/False when the body says which API it is for, None when it could be either."""
+    if "system" in body or "anthropic_version" in body or "cache_control" in body or "thinking" in body:
+        return True
+    if any(k in body for k in ("response_format", "reasoning_effort", "n", "logprobs", "functions")):
+        return False
+    for tool in body.get("tools") or ():
+        if isinstance(tool, dict):
+            if "input_schema" in tool:
+                return True
+            if "function" in tool:
+                return False
+    for msg in body.get("messages") or ():
+        if not isinstance(msg, dict):
+            continue
+        if msg.get("role") in _OPENAI_ROLES or "tool_calls" in msg or "tool_call_id" in msg:
+            return False
+        content = msg.get("content")
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict):
+                    if block.get("type") in _ANTHROPIC_BLOCKS or "cache_control" in block:
+                        return True
+                    if block.get("type") in ("image_url", "input_audio"):
+                        return False
+    model = body.get("model")
+    if isinstance(model, str) and "claude" in model.lower():
+        return True
+    return None
+
+
+def detect(body: Any, record: Record, override: str | None = None) -> tuple[tuple[str, str] | None, str]:
+    """Return ((provider, api), "") for a request body, or (None, reason) to skip the record."""
+    if not isinstance(body, dict):
+        return None, "not a JSON object"
+    url = (record.url or "").lower()
+    if "count_tokens" in url:
+        return None, "token-counting call"
+    if override == "anthropic":
+        return ("anthropic", "messages"), ""
+    if override == "openai-chat":
+        return ("openai", "chat"), ""
+    if override == "openai-responses":
+        return ("openai", "responses"), ""
+    if override == "openai":
+        return (("openai", "responses") if "input" in body and "messages" not in body else ("openai", "chat")), ""
+    if body.get("object") in ("chat.completion", "chat.completion.chunk", "response", "message") or (
+        "choices" in body
+    ):
+        return None, "response, not a request"
+    if body.get("type") == "message" and body.get("role") == "assistant":
+        return None, "response, not a request"
+    if "messages" in body and isinstance(body["messages"], list):
+        if "/v1/messages" in url:
+            return ("anthropic", "messages"), ""
+        if "chat/completions" in url:
+            return ("openai", "chat"), ""
+        if "model" not in body:
+            return None, "no model: not a request body"
+        verdict = _looks_anthropic(body)
+        if verdict is None:
+            # Only user/assistant messages with string content: both APIs render them alike.
+            return ("openai", "chat"), ""
+        return (("anthropic", "messages") if verdict else ("openai", "chat")), ""
+    if "input" in body and ("model" in body or "previous_response_id" in body or "instructions" in body):
+        return ("openai", "responses"), ""
+    if "messages" in body:
+        return ("anthropic", "messages") if "max_tokens" in body else ("openai", "chat"), ""
+    return None, "unrecognised record"
+
+
+def normalize(kind: tuple[str, str], body: dict[str, Any], record: Record) -> Prompt:
+    return _NORMALIZERS[kind](body, record)

@@ -1,0 +1,104 @@
+"""What a rule is, and what it is given.
+
+A rule is a module in ``rules/`` (the catalogue, imported as ``prefixlint.rules``) whose docstring
+is its documentation and which defines ``CODE``, ``NAME``, ``CATEGORY``, ``SEVERITY``, ``SCOPE``
+and one generator ``check``. Rules only detect: the engine stamps code, name, category, severity,
+location and fingerprint onto what they yield.
+
+Scopes:
+- ``request``: ``check(request: RequestContext)``, one request on its own. The engine reports a
+  violation once per thread (the first turn where it appears), not on every request.
+- ``pair``: ``check(pair: Pair)``, two consecutive turns of a thread, with their Change computed once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from prefixlint.diff import Change, SectionDiff, section_diff
+from prefixlint.model import CATEGORIES, SEVERITIES, Prompt, Violation
+
+SCOPES = ("request", "pair")
+DOC_SECTIONS = ("## What it does", "## Why does this break the cache?", "## Example", "## Fix", "## Source")
+_CODE = re.compile(r"^PL[1-9][0-9]{2}$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")
+
+
+@dataclass(slots=True)
+class RequestContext:
+    prompt: Prompt
+    thread: str
+    turn: int
+
+
+@dataclass(slots=True)
+class Pair:
+    prev: Prompt
+    new: Prompt
+    change: Change
+    thread: str
+    turn: int
+    fork: bool = False
+    _sections: dict[str, SectionDiff] = field(default_factory=dict)
+
+    def section(self, name: str) -> SectionDiff:
+        """The diff of one section, computed once per pair."""
+        found = self._sections.get(name)
+        if found is None:
+            found = self._sections[name] = section_diff(self.prev, self.new, name)
+        return found
+
+
+@dataclass(slots=True, frozen=True)
+class Rule:
+    code: str
+    name: str
+    category: str
+    severity: str
+    scope: str
+    check: Callable[[Any], Iterable[Violation]]
+    doc: str
+    module: str
+
+    @property
+    def summary(self) -> str:
+        """The first line of the documentation."""
+        return self.doc.strip().splitlines()[0].rstrip(".")
+
+    @classmethod
+    def from_module(cls, module: ModuleType) -> Rule:
+        rule = cls(
+            code=module.CODE,
+            name=module.NAME,
+            category=module.CATEGORY,
+            severity=module.SEVERITY,
+            scope=module.SCOPE,
+            check=module.check,
+            doc=(module.__doc__ or "").strip(),
+            module=module.__name__,
+        )
+        problems = rule.problems()
+        if problems:
+            raise ValueError(f"rule module {module.__name__}: " + "; ".join(problems))
+        return rule
+
+    def problems(self) -> list[str]:
+        out = []
+        if not _CODE.match(self.code):
+            out.append(f"code {self.code!r} must look like PL101")
+        if not _NAME.match(self.name):
+            out.append(f"name {self.name!r} must be kebab-case")
+        if self.category not in CATEGORIES:
+            out.append(f"unknown category {self.category!r}")
+        if self.severity not in SEVERITIES:
+            out.append(f"unknown severity {self.severity!r}")
+        if self.scope not in SCOPES:
+            out.append(f"unknown scope {self.scope!r}")
+        for heading in DOC_SECTIONS:
+            if heading not in self.doc:
+                out.append(f"documentation lacks the section {heading!r}")
+        return out

@@ -1,0 +1,238 @@
+"""Sources stage: find the input files, read them as a stream of records with their origin.
+
+A file is JSON Lines (one record per line) or one JSON document (an object, or an array of
+records), optionally gzip-compressed. A record is a bare request body or an envelope holding one
+(under ``request``, ``request.body`` or ``body``) with ``timestamp``, ``session``, ``headers``,
+``response``/``usage`` beside it. JSON Lines files are streamed line by line, so memory does not
+grow with the size of the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from prefixlint.model import Diagnostic, InputError, Origin, Record
+
+LOG_SUFFIXES = (".json", ".jsonl", ".ndjson")
+STDIN = "-"
+
+
+def discover(paths: Iterable[str]) -> Iterator[str]:
+    """Expand directories into the log files they hold (sorted); raise InputError for a missing path."""
+    for raw in paths:
+        if raw == STDIN:
+            yield STDIN
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in files:
+                    base = name[:-3] if name.endswith(".gz") else name
+                    if base.endswith(LOG_SUFFIXES):
+                        found.append(os.path.join(root, name))
+            yield from sorted(found)
+        elif path.exists():
+            yield raw
+        else:
+            raise InputError(f"{raw}: no such file or directory")
+
+
+def _open(path: str) -> IO[bytes]:
+    if path == STDIN:
+        return sys.stdin.buffer
+    try:
+        handle: IO[bytes] = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if path.endswith(".gz"):
+        return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
+    return handle
+
+
+def _first(obj: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = obj.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def _parse_body(value: Any) -> Any:
+    if isinstance(value, (str, bytes)):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    return value
+
+
+def resolve_pointer(obj: Any, pointer: str) -> Any:
+    """The value at a JSON pointer (RFC 6901), or None."""
+    if pointer in ("", "/"):
+        return obj
+    node = obj
+    for token in pointer.lstrip("/").split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict):
+            node = node.get(token)
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def to_record(obj: Any, origin: Origin, size: int, session_key: str | None = None) -> Record:
+    """Unwrap an envelope (if it is one) into a Record; a bare body becomes a Record as it is.
+
+    ``session_key`` is a JSON pointer naming the conversation id; it is looked up in the record as
+    read (the envelope) and then in the request body.
+    """
+    record = _to_record(obj, origin, size)
+    if session_key is not None:
+        value = resolve_pointer(obj, session_key)
+        if value is None and record.body is not obj:
+            value = resolve_pointer(record.body, session_key)
+        if value is not None:
+            record.session = value if isinstance(value, str) else orjson.dumps(value).decode()
+    return record
+
+
+def _to_record(obj: Any, origin: Origin, size: int) -> Record:
+    if not isinstance(obj, dict):
+        return Record(body=obj, origin=origin, size=size)
+    request = obj.get("request")
+    meta: dict[str, Any] = obj
+    url = None
+    headers = obj.get("headers")
+    if isinstance(request, dict):
+        body = _parse_body(request["body"]) if "body" in request else request
+        url = request.get("url") if isinstance(request.get("url"), str) else None
+        if isinstance(request.get("headers"), dict):
+            headers = request["headers"]
+    elif isinstance(request, str):
+        body = _parse_body(request)
+    elif "body" in obj and isinstance(obj["body"], (dict, str)) and "messages" not in obj:
+        body = _parse_body(obj["body"])
+    else:
+        return Record(body=obj, origin=origin, size=size)
+    response = obj.get("response")
+    usage = obj.get("usage")
+    response_id = None
+    if isinstance(response, dict):
+        inner = response.get("body") if isinstance(response.get("body"), dict) else response
+        usage = usage or inner.get("usage")
+        response_id = inner.get("id") if isinstance(inner.get("id"), str) else None
+    timestamp = _first(meta, "timestamp", "logged_at", "time")
+    if timestamp is None and isinstance(request, dict):
+        timestamp = request.get("timestamp")
+    session = _first(meta, "session", "session_id")
+    return Record(
+        body=body,
+        origin=origin,
+        size=size,
+        timestamp=str(timestamp) if timestamp is not None else None,
+        session=str(session) if session is not None else None,
+        headers=headers if isinstance(headers, dict) else None,
+        usage=usage if isinstance(usage, dict) else None,
+        response_id=response_id,
+        url=url,
+    )
+
+
+def _describe_bad_line(line: bytes) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"invalid UTF-8 (byte 0x{line[exc.start]:02x} at column {exc.start + 1})"
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return f"invalid JSON: {exc}"
+    return "invalid JSON"
+
+
+def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = None) -> Iterator[Record]:
+    """Stream the records of one file. Malformed lines become diagnostics; reading goes on."""
+    name = "<stdin>" if path == STDIN else path
+    handle = _open(path)
+    try:
+        yield from _read_handle(handle, name, diagnostics, session_key)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc}"))
+    finally:
+        if handle is not sys.stdin.buffer:
+            handle.close()
+
+
+def _read_handle(
+    handle: IO[bytes], name: str, diagnostics: list[Diagnostic], key: str | None
+) -> Iterator[Record]:
+    first = handle.readline()
+    lineno = 1
+    while first and not first.strip():
+        first = handle.readline()
+        lineno += 1
+    if not first:
+        return
+    stripped = first.lstrip()
+    if stripped.startswith(b"["):
+        yield from _read_document(first + handle.read(), name, lineno, diagnostics, key)
+        return
+    try:
+        obj = orjson.loads(first)
+    except orjson.JSONDecodeError:
+        rest = handle.read()
+        if stripped.startswith(b"{") and rest:
+            # Maybe one pretty-printed JSON document rather than JSON Lines.
+            try:
+                obj = orjson.loads(first + rest)
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                yield to_record(obj, Origin(name, line=lineno), len(first) + len(rest), key)
+                return
+        diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(first.rstrip(b"\r\n"))))
+        yield from _read_lines(iter(rest.splitlines(keepends=True)), name, lineno + 1, diagnostics, key)
+        return
+    yield to_record(obj, Origin(name, line=lineno), len(first), key)
+    yield from _read_lines(handle, name, lineno + 1, diagnostics, key)
+
+
+def _read_lines(
+    lines: Iterable[bytes], name: str, lineno: int, diagnostics: list[Diagnostic], key: str | None
+) -> Iterator[Record]:
+    loads = orjson.loads
+    for line in lines:
+        if line.strip():
+            try:
+                obj = loads(line)
+            except orjson.JSONDecodeError:
+                diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(line.rstrip(b"\r\n"))))
+            else:
+                yield to_record(obj, Origin(name, line=lineno), len(line), key)
+        lineno += 1
+
+
+def _read_document(
+    data: bytes, name: str, lineno: int, diagnostics: list[Diagnostic], key: str | None
+) -> Iterator[Record]:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(data)))
+        return
+    if not isinstance(doc, list):
+        yield to_record(doc, Origin(name, line=lineno), len(data), key)
+        return
+    for i, obj in enumerate(doc):
+        yield to_record(obj, Origin(name, entry=i), 0, key)

@@ -1,0 +1,257 @@
+"""Threads stage: assign every request to the conversation it continues.
+
+A log interleaves conversations: a main agent loop, subagents with their own system prompt and
+tools, one-off side calls (titles, summaries, probes), parallel users. Explicit keys come first:
+an envelope ``session`` or a user-given ``--session-key`` partitions the log, and an OpenAI
+``previous_response_id`` links a request to the thread of that response. Within a partition a
+request joins the thread whose last turn it most plausibly continues, judged on the conversation
+messages (not on tools or system prompt), so that a turn which breaks the prefix (an edited system
+prompt, a tool removed, a model swap, a sliding window) is still recognised as the same
+conversation:
+
+1. the new request repeats all of the thread's messages as its own leading messages; or
+2. at least half of the thread's messages reappear in the new request (at least two of them, or
+   one when the tools or the system prompt are also unchanged); or
+3. nothing but the first message differs, and it is a light edit of the thread's first message
+   (same tools and system prompt, the conversation grew).
+
+A side call that repeats only the first user message under another system prompt and other tools
+(a title generator) does not join. A request identical to a thread's last turn starts a sibling
+thread (a retry or a parallel fan-out), so that the branches do not read as edits of each other.
+A summarisation request that re-sends the history under another system prompt or tool list is
+attached as a *fork*: it is diffed against the thread but does not become the thread's last turn.
+
+Memory is bounded: only each thread's last turn is kept, and the least recently continued threads
+are forgotten once ``max_threads`` or ``max_bytes`` is exceeded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from prefixlint.model import Prompt
+from prefixlint.providers.base import digest
+
+MAX_THREADS = 2000
+MAX_BYTES = 768 * 1024 * 1024
+FIRST_MESSAGE_SIMILARITY = 0.8
+
+_COMPACTION = re.compile(
+    r"\b(summari[sz]e|summary|compact(ion)?|condense|recap)\b", re.IGNORECASE
+)
+
+
+@dataclass(slots=True)
+class Thread:
+    number: int
+    partition: str | None
+    head: Prompt
+    signature: str
+    turns: int = 1
+    seen: int = 0
+    size: int = 0
+
+    @property
+    def id(self) -> str:
+        return f"T{self.number}"
+
+
+@dataclass(slots=True)
+class Assignment:
+    thread: Thread
+    turn: int
+    prev: Prompt | None
+    fork: bool = False
+
+
+def _tools_key(p: Prompt) -> bytes:
+    return digest(b"".join(sorted(b.canon for b in p.blocks if b.section == "tools")))
+
+
+def _system_key(p: Prompt) -> bytes:
+    return digest(b"".join(b.canon for b in p.blocks if b.section == "system"))
+
+
+def _text_of(p: Prompt, index: int) -> str:
+    from prefixlint.diff import display_text
+
+    msg = p.messages[index]
+    return "".join(display_text(b) for b in p.blocks[msg.first : msg.first + msg.count])
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of the longer text covered by a common prefix plus a common suffix (cheap edit test)."""
+    if not a or not b:
+        return 0.0
+    from prefixlint.diff import first_difference
+
+    longest = max(len(a), len(b))
+    pre = first_difference(a, b)
+    ra, rb = a[pre:][::-1], b[pre:][::-1]
+    suf = first_difference(ra, rb)
+    return min(1.0, (pre + suf) / longest)
+
+
+def is_compaction_request(p: Prompt) -> bool:
+    """The last user message asks for a summary of the conversation."""
+    if not p.messages or p.messages[-1].role != "user":
+        return False
+    return bool(_COMPACTION.search(_text_of(p, len(p.messages) - 1)[-2000:]))
+
+
+class ThreadTracker:
+    def __init__(self, max_threads: int = MAX_THREADS, max_bytes: int = MAX_BYTES) -> None:
+        self.max_threads = max_threads
+        self.max_bytes = max_bytes
+        self.live: OrderedDict[int, Thread] = OrderedDict()
+        self.by_message: dict[bytes, set[int]] = {}
+        self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
+        self.by_response: OrderedDict[str, int] = OrderedDict()
+        self.count = 0
+        self.bytes = 0
+        self.seq = 0
+        self.forgotten = 0
+
+    # -- index maintenance -------------------------------------------------------------
+    def _index(self, t: Thread) -> None:
+        for h in {m.canon for m in t.head.messages}:
+            self.by_message.setdefault(h, set()).add(t.number)
+        self.by_shape.setdefault((_tools_key(t.head), _system_key(t.head)), set()).add(t.number)
+
+    def _unindex(self, t: Thread) -> None:
+        for h in {m.canon for m in t.head.messages}:
+            bucket = self.by_message.get(h)
+            if bucket is not None:
+                bucket.discard(t.number)
+                if not bucket:
+                    del self.by_message[h]
+        shape = (_tools_key(t.head), _system_key(t.head))
+        bucket = self.by_shape.get(shape)
+        if bucket is not None:
+            bucket.discard(t.number)
+            if not bucket:
+                del self.by_shape[shape]
+
+    def _set_head(self, t: Thread, p: Prompt) -> None:
+        self._unindex(t)
+        self.bytes -= t.size
+        t.head = p
+        t.size = sum(b.size for b in p.blocks)
+        self.bytes += t.size
+        self._index(t)
+        t.seen = self.seq
+        self.live.move_to_end(t.number)
+        self._evict()
+
+    def _evict(self) -> None:
+        while len(self.live) > 1 and (len(self.live) > self.max_threads or self.bytes > self.max_bytes):
+            _, old = self.live.popitem(last=False)
+            self._unindex(old)
+            self.bytes -= old.size
+            self.forgotten += 1
+
+    def _new(self, p: Prompt, partition: str | None) -> Thread:
+        self.count += 1
+        first = _text_of(p, 0) if p.messages else ""
+        sig = digest(
+            (partition or "").encode() + b"\x00" + _system_key(p) + first[:4096].encode("utf-8", "replace")
+        ).hex()[:16]
+        t = Thread(number=self.count, partition=partition, head=p, signature=sig)
+        self.live[t.number] = t
+        t.size = 0
+        self._set_head(t, p)
+        return t
+
+    # -- matching ----------------------------------------------------------------------
+    def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int) -> tuple | None:
+        h = t.head
+        hm = [m.canon for m in h.messages]
+        k = 0
+        for a, b in zip(hm, pm):
+            if a != b:
+                break
+            k += 1
+        same_tools = _tools_key(h) == _tools_key(p)
+        same_sys = _system_key(h) == _system_key(p)
+        extends = bool(hm) and k == len(hm)
+        distinct = len(set(hm)) or 1
+        if extends:
+            if not (same_tools or same_sys or len(hm) >= 2):
+                return None
+        elif shared * 2 < distinct:
+            return None
+        elif shared < 2 and not (same_tools or same_sys):
+            return None
+        soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
+        return (extends, k, shared, soft, same_tools, same_sys, t.turns, -t.number)
+
+    def _edited_first(self, p: Prompt, partition: str | None) -> Thread | None:
+        if len(p.messages) < 2:
+            return None
+        best, best_sim = None, FIRST_MESSAGE_SIMILARITY
+        for number in self.by_shape.get((_tools_key(p), _system_key(p)), ()):
+            t = self.live[number]
+            if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
+                continue
+            sim = similarity(_text_of(t.head, 0), _text_of(p, 0))
+            if sim >= best_sim:
+                best, best_sim = t, sim
+        return best
+
+    def assign(self, p: Prompt) -> Assignment:
+        self.seq += 1
+        partition = p.keys.get("session")
+        chosen: Thread | None = None
+        linked = p.keys.get("previous_response_id")
+        if linked and linked in self.by_response:
+            chosen = self.live.get(self.by_response[linked])
+        if chosen is None:
+            pm = [m.canon for m in p.messages]
+            counts: dict[int, int] = {}
+            for h in set(pm):
+                for number in self.by_message.get(h, ()):
+                    counts[number] = counts.get(number, 0) + 1
+            best_key = None
+            for number, shared in counts.items():
+                t = self.live[number]
+                if t.partition != partition:
+                    continue
+                key = self._score(t, p, pm, shared)
+                if key is not None and (best_key is None or key > best_key):
+                    best_key, chosen = key, t
+            if chosen is None:
+                chosen = self._edited_first(p, partition)
+        if chosen is None or _same_request(chosen.head, p):
+            t = self._new(p, partition)
+            self._remember_response(p, t)
+            return Assignment(t, 1, None)
+        prev = chosen.head
+        chosen.turns += 1
+        fork = (
+            (_tools_key(prev) != _tools_key(p) or _system_key(prev) != _system_key(p))
+            and len(p.messages) > len(prev.messages)
+            and is_compaction_request(p)
+        )
+        if fork:
+            chosen.seen = self.seq
+        else:
+            self._set_head(chosen, p)
+        self._remember_response(p, chosen)
+        return Assignment(chosen, chosen.turns, prev, fork)
+
+    def _remember_response(self, p: Prompt, t: Thread) -> None:
+        rid = p.record.response_id
+        if rid:
+            self.by_response[rid] = t.number
+            if len(self.by_response) > 4 * self.max_threads:
+                self.by_response.popitem(last=False)
+
+
+def _same_request(a: Prompt, b: Prompt) -> bool:
+    if len(a.blocks) != len(b.blocks) or a.model != b.model:
+        return False
+    if any(x.hash != y.hash for x, y in zip(a.blocks, b.blocks)):
+        return False
+    return {k: s.value for k, s in a.settings.items()} == {k: s.value for k, s in b.settings.items()}

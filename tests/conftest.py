@@ -1,0 +1,38 @@
+"""Shared test helpers: write request sequences to a log and lint them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from prefixlint import engine
+from prefixlint.rules import RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def write_log(path: Path, records: list) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def lint_records(tmp_path: Path, records: list, **options) -> engine.RunResult:
+    log = write_log(tmp_path / "log.jsonl", records)
+    return engine.run([str(log)], RULES, engine.Options(**options))
+
+
+def brief(result: engine.RunResult) -> list[tuple]:
+    """(code, line, turn, pointer) of every finding, in report order."""
+    return [(f.code, f.location.line, f.location.turn, f.location.pointer) for f in result.findings]
+
+
+@pytest.fixture
+def lint(tmp_path):
+    def _lint(records: list, **options) -> engine.RunResult:
+        return lint_records(tmp_path, records, **options)
+
+    return _lint
