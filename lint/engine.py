@@ -8,7 +8,7 @@ does not depend on line numbers. Secrets are redacted from everything that reach
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prefixlint import providers, sources
@@ -21,12 +21,14 @@ from prefixlint.model import (
     InputError,
     Location,
     Origin,
+    Prompt,
+    Record,
     Violation,
 )
 from prefixlint.providers.base import digest
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, RequestContext, Rule
-from prefixlint.threads import ThreadTracker
+from prefixlint.threads import Assignment, ThreadTracker
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -95,25 +97,8 @@ class Linter:
 
     def lint_path(self, path: str) -> None:
         self.summary.files += 1
-        tracker = ThreadTracker()
         seen: set[tuple] = set()
-        for record in sources.read(path, self.diagnostics, self.options.session_key):
-            self.summary.records += 1
-            kind, reason = providers.detect(record.body, record, self.options.provider)
-            if kind is None:
-                self.summary.skipped[reason] += 1
-                continue
-            try:
-                prompt = providers.normalize(kind, record.body, record)
-            except BodyError as exc:
-                self.summary.invalid += 1
-                self.diagnostics.append(Diagnostic(record.origin, f"invalid {kind[0]} request: {exc.message}"))
-                continue
-            if record.session is not None:
-                prompt.keys["session"] = record.session
-            self.summary.requests += 1
-            self.summary.by_provider[f"{kind[0]} {kind[1]}"] += 1
-            assignment = tracker.assign(prompt)
+        for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics):
             thread = assignment.thread
             ctx = RequestContext(prompt, thread.id, assignment.turn)
             for rule in self.request_rules:
@@ -129,7 +114,6 @@ class Linter:
                 for rule in self.pair_rules:
                     for v in rule.check(pair):
                         self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
-        self.summary.threads += tracker.count
 
     def _stamp(self, rule: Rule, v: Violation, origin: Origin, thread: str, signature: str, turn: int) -> None:
         severity = v.severity or rule.severity
@@ -153,6 +137,39 @@ class Linter:
             )
         )
         self.summary.by_severity[severity] += 1
+
+
+def iter_turns(
+    path: str, options: Options, summary: Summary | None = None, diagnostics: list[Diagnostic] | None = None
+) -> Iterator[tuple[Record, Prompt, Assignment]]:
+    """Read one file and yield every request with the thread turn it was assigned to.
+
+    Records that are no request are counted as skipped in ``summary``; malformed ones become
+    ``diagnostics``. This is the pipeline shared by ``check`` and ``diff``.
+    """
+    summary = summary if summary is not None else Summary()
+    diagnostics = diagnostics if diagnostics is not None else []
+    tracker = ThreadTracker()
+    try:
+        for record in sources.read(path, diagnostics, options.session_key):
+            summary.records += 1
+            kind, reason = providers.detect(record.body, record, options.provider)
+            if kind is None:
+                summary.skipped[reason] += 1
+                continue
+            try:
+                prompt = providers.normalize(kind, record.body, record)
+            except BodyError as exc:
+                summary.invalid += 1
+                diagnostics.append(Diagnostic(record.origin, f"invalid {kind[0]} request: {exc.message}"))
+                continue
+            if record.session is not None:
+                prompt.keys["session"] = record.session
+            summary.requests += 1
+            summary.by_provider[f"{kind[0]} {kind[1]}"] += 1
+            yield record, prompt, tracker.assign(prompt)
+    finally:
+        summary.threads += tracker.count
 
 
 def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:

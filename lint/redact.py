@@ -64,30 +64,40 @@ _SENSITIVE_SUFFIXES = ("-api-key", "_api_key", "apikey", "-token", "_token", "-s
 # Patterns
 # ---------------------------------------------------------------------------
 
+def _ci(pattern: str) -> str:
+    """Spell the letters of ``pattern`` case-insensitively as ``[aA]`` classes.
+
+    Unlike ``(?i:...)`` this keeps each alternative starting with a character
+    class, which the regex engine can reject in one step.  ``pattern`` must not
+    contain character classes or escapes of its own.
+    """
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in pattern)
+
+
 # Provider tokens with a recognisable shape.  The whole match is the secret.
-# Each starts at a token boundary (not inside a longer word such as "task-").
+# All rules except the URL one run only at the start of a word (see
+# _WORD_GATE), so "task-..." or "risk-..." never match the "sk-" rule.
 _TOKEN_PATTERNS: tuple[str, ...] = (
     # PEM private keys (until the END line, or the end of the text if it is cut off)
     r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]{0,40}PRIVATE KEY-----|\Z)",
     # Anthropic (sk-ant-api03-..., sk-ant-admin01-...), OpenAI (sk-..., sk-proj-..., sk-svcacct-...),
-    # DeepSeek and other "sk-" keys; must contain a digit ("sk-learn-compatible" is prose)
-    r"(?<![A-Za-z0-9_-])sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}",
+    # DeepSeek and other "sk-" keys; must contain a digit ("sk-learn-compatible-..." is prose)
+    r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}",
     # Stripe secret / restricted keys
-    r"(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
+    r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
     # Google API keys
-    r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])",
+    r"AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])",
     # AWS access key ids
-    r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])",
-    # GitHub tokens
-    r"(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
-    # GitLab personal access tokens
-    r"(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_-]{20,}",
-    # Slack tokens
-    r"(?<![A-Za-z0-9_])xox[abposre]-[A-Za-z0-9-]{10,}",
-    # Hugging Face, Groq, xAI, npm tokens
-    r"(?<![A-Za-z0-9_])(?:hf_[A-Za-z0-9]{30,}|gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{40,}|npm_[A-Za-z0-9]{36,})",
+    r"A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+    # GitHub tokens; GitLab personal access tokens; Groq keys
+    r"g(?:h[pousr]_[A-Za-z0-9]{20,}|ithub_pat_[A-Za-z0-9_]{20,}|lpat-[A-Za-z0-9_-]{20,}|sk_[A-Za-z0-9]{40,})",
+    # Slack tokens; xAI keys
+    r"x(?:ox[abposre]-[A-Za-z0-9-]{10,}|ai-[A-Za-z0-9]{40,})",
+    # Hugging Face, npm tokens
+    r"hf_[A-Za-z0-9]{30,}",
+    r"npm_[A-Za-z0-9]{36,}",
     # JSON Web Tokens
-    r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
 )
 
 # ``key <sep> value``: the separator, with the quotes JSON / Python / escaped
@@ -105,67 +115,55 @@ def _value(rule: int) -> str:
     )
 
 
-# Rules whose value runs to the end of the line (or the closing quote):
+# Keys whose value runs to the end of the line (or the closing quote):
 # "Authorization: Bearer abc", "Cookie: a=1; b=2".
-_LINE_KEYS = r"(?<![A-Za-z0-9])(?i:proxy-authorization|authorization|set-cookie|cookie)"
-# Rules with a single-token value.
-_TOKEN_KEYS = (
-    r"(?<![A-Za-z0-9])(?i:"
-    r"api[-_]?key|api[-_]?secret|client[-_]?secret|secret[-_]?key|secret[-_]?access[-_]?key"
-    r"|access[-_]?token|refresh[-_]?token|auth[-_]?token|session[-_]?token|security[-_]?token"
-    r"|private[-_]?key|passwd|password"
-    r")"
-)
-
+_LINE_KEYS = rf"(?:{_ci('proxy-authorization')}|{_ci('authorization')}|{_ci('set-cookie')}|{_ci('cookie')})"
+# Keys with a single-token value (any case, "-" or "_" or nothing between words).
+_TOKEN_KEYS = "(?:" + "|".join(
+    _ci(k).replace("~", "[-_]?")
+    for k in (
+        "api~key", "api~secret", "access~token", "auth~token",
+        "client~secret",
+        "secret~key", "secret~access~key", "session~token", "security~token",
+        "refresh~token",
+        "private~key", "passwd", "password",
+    )
+) + ")"
 
 # Every rule but the URL one starts at the beginning of a word with one of these
 # characters; testing that first lets the scan skip most positions in one step.
 _WORD_GATE = r"(?<![A-Za-z0-9])(?=[-aAbBcCeEgGhHnNpPrRsSxX])"
 
 
-def _build() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]]:
-    parts: list[str] = []
-    value_groups: dict[str, tuple[str, ...]] = {}
-    i = 0
+def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compile all rules into one alternation.
 
-    def add(body: str, groups: tuple[str, ...] = ()) -> None:
-        nonlocal i
-        name = f"r{i}"
-        parts.append(f"(?P<{name}>{body})")
-        value_groups[name] = groups
-        i += 1
-
-    for p in _TOKEN_PATTERNS:
-        add(p)
-    token_only = "|".join(parts)
-    # Everything but the URL rule starts a word; see _WORD_GATE.
-    # Authorization / Cookie: the rest of the line, or the quoted string.
-    n = i
-    add(
+    The only capturing groups are the *values* of key/value rules (named
+    ``v<rule><form>``; form ``u`` is a bare, unquoted token), so
+    ``match.lastgroup`` says which part to replace: ``None`` means the whole
+    match is a token.  No wrapper group around the alternatives, so the engine
+    can reject each one on its first character.
+    """
+    tokens = "|".join(_TOKEN_PATTERNS)
+    word_rules = [
+        tokens,
+        # Authorization / Cookie: the rest of the line, or the quoted string.
         rf"{_LINE_KEYS}{_SEP}"
-        rf"(?:\\\"(?P<v{n}e>[^\"\\\r\n]+)|\"(?P<v{n}d>(?:[^\"\\\r\n]|\\.)+)|'(?P<v{n}s>(?:[^'\\\r\n]|\\.)+)"
-        rf"|(?P<v{n}l>[^\s\"'\\][^\r\n\"'\\]*[^\s\"'\\]|[^\s\"'\\]))",
-        (f"v{n}e", f"v{n}d", f"v{n}s", f"v{n}l"),
-    )
-    # Bearer tokens outside a header: need a digit or 20+ characters ("a Bearer token" is prose).
-    n = i
-    add(
-        r"(?<![A-Za-z0-9])(?i:bearer)[ \t]+"
-        rf"(?P<v{n}t>(?=[A-Za-z0-9._~+/-]*\d|[A-Za-z0-9._~+/-]{{20}})[A-Za-z0-9._~+/-]{{8,}}=*)",
-        (f"v{n}t",),
-    )
-    # api_key=..., "x-api-key": "...", password: ..., aws_secret_access_key = ...
-    n = i
-    add(rf"{_TOKEN_KEYS}{_SEP}{_value(n)}", (f"v{n}e", f"v{n}d", f"v{n}s", f"v{n}u"))
-    word_rules = "|".join(parts)
+        r"(?:\\\"(?P<v0e>[^\"\\\r\n]+)|\"(?P<v0d>(?:[^\"\\\r\n]|\\.)+)|'(?P<v0s>(?:[^'\\\r\n]|\\.)+)"
+        r"|(?P<v0l>[^\s\"'\\][^\r\n\"'\\]*[^\s\"'\\]|[^\s\"'\\]))",
+        # Bearer tokens outside a header: need a digit or 20+ characters ("a Bearer token" is prose).
+        rf"{_ci('bearer')}[ \t]+"
+        r"(?P<v1t>(?=[A-Za-z0-9._~+/-]*\d|[A-Za-z0-9._~+/-]{20})[A-Za-z0-9._~+/-]{8,}=*)",
+        # api_key=..., "x-api-key": "...", password: ..., aws_secret_access_key = ...
+        rf"{_TOKEN_KEYS}{_SEP}{_value(2)}",
+    ]
     # Credentials in URLs: scheme://user:password@host
-    n = i
-    add(rf"://[^/\s:@\"']+:(?P<v{n}t>[^/\s@\"']+)@", (f"v{n}t",))
-    combined = f"{_WORD_GATE}(?:{word_rules})|{parts[-1]}"
-    return re.compile(combined), re.compile(token_only), value_groups
+    url = r"://[^/\s:@\"']+:(?P<v3t>[^/\s@\"']+)@"
+    combined = f"{_WORD_GATE}(?:{'|'.join(word_rules)})|{url}"
+    return re.compile(combined), re.compile(f"{_WORD_GATE}(?:{tokens})")
 
 
-_SECRET_RE, _TOKEN_ONLY_RE, _VALUE_GROUPS = _build()
+_SECRET_RE, _TOKEN_ONLY_RE = _build()
 
 # Bare values after a key that are code or configuration, not secrets.
 _NOT_SECRET_WORDS = frozenset({
@@ -177,6 +175,15 @@ _ATTRIBUTE = re.compile(r"([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+")
 _CODE_ROOTS = frozenset({"os", "process", "self", "cls", "env", "config", "settings", "args", "kwargs",
                          "options", "opts", "params", "ctx", "secrets", "credentials", "creds"})
 _SECRETISH_NAME = re.compile(r"(?i)key|pass|secret|token|pwd|cred|auth")
+_CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+")
+_BARE_NAMES = frozenset({"key", "apikey", "secret", "token", "password", "passwd", "pwd", "credentials", "auth"})
+
+
+def _is_variable_name(value: str) -> bool:
+    """``api_key``, ``user_password``, ``apiKey``, ``password`` -- but not ``Passw0rd`` or ``hunter2``."""
+    if _SECRETISH_NAME.search(value) is None:
+        return False
+    return "_" in value or value.lower() in _BARE_NAMES or _CAMEL_CASE.fullmatch(value) is not None
 
 
 def _is_code(value: str, text: str, value_end: int) -> bool:
@@ -188,9 +195,9 @@ def _is_code(value: str, text: str, value_end: int) -> bool:
     if value_end < len(text) and text[value_end] in "([":  # a call or subscript: getenv(...), env[...]
         return True
     if _IDENTIFIER.fullmatch(value):  # a variable: api_key=api_key, password=user_password
-        return _SECRETISH_NAME.search(value) is not None
+        return _is_variable_name(value)
     attr = _ATTRIBUTE.fullmatch(value)  # self.api_key, settings.OPENAI_API_KEY
-    return attr is not None and (attr.group(1) in _CODE_ROOTS or _SECRETISH_NAME.search(value) is not None)
+    return attr is not None and (attr.group(1) in _CODE_ROOTS or _is_variable_name(value.rpartition(".")[2]))
 
 
 def _is_prose(text: str, key_part: str, value: str, value_end: int) -> bool:
@@ -201,31 +208,24 @@ def _is_prose(text: str, key_part: str, value: str, value_end: int) -> bool:
 
 
 def _replace(m: re.Match[str]) -> str:
-    rule = m.lastgroup
-    groups = _VALUE_GROUPS.get(rule or "", ())
-    whole = m.group()
-    if not groups:
+    group = m.lastgroup
+    if group is None:  # a provider token: all of it goes
         return REDACTED
+    whole = m.group()
     start = m.start()
-    text = m.string
-    for g in groups:
-        vs = m.start(g)
-        if vs < 0:
-            continue
-        ve = m.end(g)
-        if g.endswith("u"):  # a bare token after api_key= / password: ...
-            value = m.group(g)
-            if _is_code(value, text, ve) or _is_prose(text, whole[: vs - start], value, ve):
-                # Not a secret after all; still catch a provider token hidden in it.
-                return _TOKEN_ONLY_RE.sub(REDACTED, whole)
-        return f"{whole[: vs - start]}{REDACTED}{whole[ve - start:]}"
-    return REDACTED
+    vs, ve = m.span(group)
+    if group.endswith("u"):  # a bare token after api_key= / password: ...
+        value = m.group(group)
+        if _is_code(value, m.string, ve) or _is_prose(m.string, whole[: vs - start], value, ve):
+            # Not a secret after all; still catch a provider token hidden in it.
+            return _TOKEN_ONLY_RE.sub(REDACTED, whole)
+    return f"{whole[: vs - start]}{REDACTED}{whole[ve - start:]}"
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every recognised secret replaced by ``[REDACTED]``.
 
-    Text without secrets is returned unchanged (the same string).
+    Text without secrets is returned unchanged.
     """
     if not text:
         return text
@@ -242,7 +242,9 @@ def _redact_value(value: object) -> object:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, bytes):
-        return redact(value.decode("utf-8", "replace")).encode("utf-8")
+        decoded = value.decode("utf-8", "replace")
+        cleaned = redact(decoded)
+        return value if cleaned == decoded else cleaned.encode("utf-8")
     if isinstance(value, list):
         return [_redact_value(v) for v in value]
     if isinstance(value, tuple):

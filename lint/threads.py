@@ -9,7 +9,9 @@ messages (not on tools or system prompt), so that a turn which breaks the prefix
 prompt, a tool removed, a model swap, a sliding window) is still recognised as the same
 conversation:
 
-1. the new request repeats all of the thread's messages as its own leading messages; or
+1. the new request repeats all of the thread's messages as its own leading messages, and either
+   adds a reply to them, or keeps the tools or the system prompt, or the thread had more than one
+   message; or
 2. at least half of the thread's messages reappear in the new request (at least two of them, or
    one when the tools or the system prompt are also unchanged); or
 3. nothing but the first message differs, and it is a light edit of the thread's first message
@@ -173,19 +175,24 @@ class ThreadTracker:
             if a != b:
                 break
             k += 1
-        same_tools = _tools_key(h) == _tools_key(p)
-        same_sys = _system_key(h) == _system_key(p)
+        # An empty tool list or system prompt matching another empty one says nothing.
+        tools_match = _tools_key(h) == _tools_key(p) and any(b.section == "tools" for b in p.blocks)
+        sys_match = _system_key(h) == _system_key(p) and any(b.section == "system" for b in p.blocks)
         extends = bool(hm) and k == len(hm)
         distinct = len(set(hm)) or 1
         if extends:
-            if not (same_tools or same_sys or len(hm) >= 2):
-                return None
+            if len(pm) > len(hm):
+                replied = any(m.role == "assistant" for m in p.messages[len(hm) :])
+                if not (tools_match or sys_match or len(hm) >= 2 or replied):
+                    return None
+            elif not (tools_match or sys_match):
+                return None  # the same messages under other instructions: a side call
         elif shared * 2 < distinct:
             return None
-        elif shared < 2 and not (same_tools or same_sys):
+        elif shared < 2 and not (tools_match or sys_match):
             return None
         soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
-        return (extends, k, shared, soft, same_tools, same_sys, t.turns, -t.number)
+        return (extends, k, shared, soft, tools_match, sys_match, t.turns, -t.number)
 
     def _edited_first(self, p: Prompt, partition: str | None) -> Thread | None:
         if len(p.messages) < 2:

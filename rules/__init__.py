@@ -7,17 +7,39 @@ from __future__ import annotations
 
 from prefixlint.rulebase import Rule
 from prefixlint.rules import (
+    cache_key_setting_changed,
+    compaction_breaks_prefix,
+    content_inserted_before_latest_turn,
+    history_rewritten,
+    history_truncated,
     model_switched,
+    system_prompt_changed,
+    thinking_blocks_altered,
     tool_definition_changed,
+    tool_results_elided,
     tool_set_changed,
     tools_reordered,
+    unstable_json_key_order,
+    volatile_value_in_system_prompt,
+    volatile_value_in_tool_definition,
 )
 
 _MODULES = [
     tool_set_changed,
     tools_reordered,
     tool_definition_changed,
+    volatile_value_in_tool_definition,
+    system_prompt_changed,
+    volatile_value_in_system_prompt,
+    history_rewritten,
+    history_truncated,
+    content_inserted_before_latest_turn,
+    thinking_blocks_altered,
+    tool_results_elided,
+    compaction_breaks_prefix,
     model_switched,
+    cache_key_setting_changed,
+    unstable_json_key_order,
 ]
 
 RULES: list[Rule] = [Rule.from_module(m) for m in _MODULES]

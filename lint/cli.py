@@ -1,0 +1,345 @@
+"""The ``prefixlint`` command line: check, rules, rule, diff.
+
+The commands stay thin: they parse options, call the engine (or ``prefixlint.explain``) and hand
+the result to a renderer in ``prefixlint.report``. Errors never show a traceback: usage errors and
+unreadable input print one line ``prefixlint: error: ...`` on stderr and exit with 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from typing import IO
+
+import typer
+
+from prefixlint import __version__
+from prefixlint.model import InputError
+
+PROG = "prefixlint"
+
+
+class UsageError(Exception):
+    """A command-line mistake: one line on stderr, exit code 2."""
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+class Provider(str, Enum):
+    anthropic = "anthropic"
+    openai = "openai"
+    openai_chat = "openai-chat"
+    openai_responses = "openai-responses"
+
+
+app = typer.Typer(
+    name=PROG,
+    help="A linter for LLM prompt caching: finds every change that breaks the cached prompt prefix "
+    "in recorded request logs.",
+    add_completion=False,
+    no_args_is_help=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """A linter for LLM prompt caching: finds every change that breaks the cached prompt prefix
+    in recorded request logs (Anthropic Messages, OpenAI Chat Completions and Responses).
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage or input error.
+    """
+
+
+# -- helpers --------------------------------------------------------------------------------------
+def _split(values: Sequence[str] | None) -> list[str]:
+    out: list[str] = []
+    for value in values or ():
+        out.extend(part.strip() for part in value.split(",") if part.strip())
+    return out
+
+
+def _check_session_key(pointer: str | None) -> None:
+    if pointer is not None and not pointer.startswith("/"):
+        raise UsageError(f"--session-key must be a JSON pointer starting with '/', got {pointer!r}")
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[IO[str] | None]:
+    """The stream a report goes to: the --output file, or stdout (None)."""
+    if path is None or path == "-":
+        yield None
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with handle:
+        yield handle
+
+
+def _write_bytes(data: bytes, stream: IO[str] | None) -> None:
+    if stream is None:
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+    else:
+        stream.write(data.decode("utf-8"))
+
+
+def _error(message: str) -> None:
+    text = " ".join(message.split())
+    sys.stderr.write(f"{PROG}: error: {text}\n")
+    sys.stderr.flush()
+
+
+# -- check ----------------------------------------------------------------------------------------
+@app.command()
+def check(
+    paths: list[str] | None = typer.Argument(
+        None, metavar="PATH", help="Log files or directories to lint; '-' reads standard input.", show_default=False
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    select: list[str] | None = typer.Option(
+        None,
+        "--select",
+        "-s",
+        metavar="RULES",
+        help="Run only these rules: codes (PL101), code prefixes (PL1), categories (tools) or rule names "
+        "(tool-set-changed). Comma-separated and repeatable.",
+        show_default=False,
+    ),
+    ignore: list[str] | None = typer.Option(
+        None, "--ignore", "-i", metavar="RULES", help="Skip these rules (same forms as --select).", show_default=False
+    ),
+    fail_on: FailOn = typer.Option(
+        FailOn.error, "--fail-on", help="Lowest severity that makes the exit code 1 ('never': always 0)."
+    ),
+    provider: Provider | None = typer.Option(
+        None, "--provider", help="Treat every record as a request for this API (default: detect).", show_default=False
+    ),
+    session_key: str | None = typer.Option(
+        None,
+        "--session-key",
+        metavar="POINTER",
+        help="JSON pointer to a conversation id in each record (envelope first, then request body).",
+        show_default=False,
+    ),
+    output: str | None = typer.Option(
+        None, "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.", show_default=False
+    ),
+) -> None:
+    """Lint request logs and report every change that breaks the cached prefix.
+
+    With --format json the report is versioned JSON (version 1): {"version", "tool", "findings":
+    [{code, name, category, severity, message, fix, location: {file, line, entry, pointer, thread,
+    turn}, fingerprint, excerpt, impact}], "diagnostics": [{file, line, entry, message}], "summary":
+    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid}}.
+    Its JSON Schema ships in the package as prefixlint/schemas/report-v1.json. Fingerprints do not
+    depend on line numbers.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    """
+    from prefixlint import engine
+    from prefixlint.rules import RULES
+
+    if not paths:
+        raise UsageError("no input given: name log files or directories, or '-' for standard input")
+    selected, ignored = _split(select), _split(ignore)
+    unknown = engine.unknown_selectors(RULES, [*selected, *ignored])
+    if unknown:
+        raise UsageError(
+            f"unknown rule selector {', '.join(repr(u) for u in unknown)} "
+            "(use a code, code prefix, category or rule name; see 'prefixlint rules')"
+        )
+    _check_session_key(session_key)
+    rules = engine.select_rules(RULES, selected or None, ignored)
+    options = engine.Options(
+        select=selected or None,
+        ignore=ignored,
+        provider=provider.value if provider else None,
+        session_key=session_key,
+        fail_on=fail_on.value,
+    )
+    with _output(output) as stream:
+        result = engine.run(list(paths), rules, options)
+        for d in result.diagnostics:
+            if d.origin.line is None and d.origin.entry is None:
+                _error(str(d))  # a path that could not be read at all
+        if format is Format.json:
+            from prefixlint.report import json as json_report
+
+            _write_bytes(json_report.render(result), stream)
+        else:
+            from prefixlint.report import text
+
+            text.render(result, text.console_for(stream))
+    raise typer.Exit(result.exit_code(fail_on.value))
+
+
+# -- rules, rule ----------------------------------------------------------------------------------
+@app.command("rules")
+def rules_command(format: Format = typer.Option(Format.text, "--format", "-f", help="Output format.")) -> None:
+    """List the rule catalogue: code, name, category, severity, scope and summary."""
+    from prefixlint.rules import RULES
+
+    if format is Format.json:
+        from prefixlint.report import json as json_report
+
+        _write_bytes(json_report.render_rules(RULES), None)
+    else:
+        from prefixlint.report import text
+
+        text.render_rules(RULES, text.console_for())
+
+
+@app.command("rule")
+def rule_command(
+    code: str = typer.Argument(..., metavar="CODE_OR_NAME", help="A rule code (PL101) or name (tool-set-changed)."),
+) -> None:
+    """Print a rule's documentation."""
+    from prefixlint import rules as catalogue
+    from prefixlint.report import text
+
+    rule = catalogue.get(code)
+    if rule is None:
+        raise UsageError(f"unknown rule {code!r} (see 'prefixlint rules')")
+    text.render_rule(rule, text.console_for())
+
+
+# -- diff -----------------------------------------------------------------------------------------
+@app.command("diff")
+def diff_command(
+    requests: list[str] = typer.Argument(
+        ...,
+        metavar="LOG:LINE",
+        help="One request (explained against the previous turn of its conversation), or two requests "
+        "to compare directly (the earlier one first). LOG#ENTRY names a record of a JSON array.",
+    ),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    provider: Provider | None = typer.Option(
+        None, "--provider", help="Treat every record as a request for this API (default: detect).", show_default=False
+    ),
+    session_key: str | None = typer.Option(
+        None, "--session-key", metavar="POINTER", help="JSON pointer to a conversation id.", show_default=False
+    ),
+) -> None:
+    """Why did this request miss the cache? Show the shared prefix, the first divergence and what changed."""
+    from prefixlint import explain
+    from prefixlint.rules import RULES
+
+    if len(requests) > 2:
+        raise UsageError("diff takes one request (LOG:LINE) or two (LOG:LINE LOG:LINE)")
+    _check_session_key(session_key)
+    try:
+        result = explain.explain(
+            requests[0],
+            requests[1] if len(requests) > 1 else None,
+            provider=provider.value if provider else None,
+            session_key=session_key,
+            rules=RULES,
+        )
+    except explain.ExplainError as exc:
+        raise UsageError(str(exc)) from None
+    if format is Format.json:
+        from prefixlint.report import json as json_report
+
+        _write_bytes(json_report.render_explanation(result), None)
+    else:
+        from prefixlint.report import text
+
+        text.render_explanation(result, text.console_for())
+
+
+# -- entry point ----------------------------------------------------------------------------------
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's final flush stays silent."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _click_exception(exc: BaseException) -> bool:
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code (never raises, never prints a traceback)."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except InputError as exc:
+        _error(_redacted(str(exc)))
+        return 2
+    except (typer.Exit, typer.Abort) as exc:  # typer versions where these escape main()
+        return int(getattr(exc, "exit_code", 1) or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if _click_exception(exc):
+            message = exc.format_message()  # type: ignore[attr-defined]
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                message = "missing command"
+            _error(f"{message} (see '{PROG} --help')")
+            return int(getattr(exc, "exit_code", 2))
+        if type(exc).__name__ == "Abort":
+            return 1
+        if os.environ.get("PREFIXLINT_DEBUG"):
+            raise
+        _error(_redacted(f"internal error: {type(exc).__name__}: {exc}"))
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def _redacted(message: str) -> str:
+    try:
+        from prefixlint.redact import redact
+    except Exception:  # noqa: BLE001
+        return message
+    return redact(message)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (``prefixlint``) and ``python -m prefixlint``."""
+    code = run(argv)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = code or 1
+    except (OSError, ValueError):
+        pass
+    sys.exit(code)

@@ -1,0 +1,285 @@
+"""Human-readable output with rich: colour on a terminal, plain text everywhere else.
+
+Findings are grouped by file, then by thread. Written to a file or a pipe the output carries no
+ANSI codes and is never wrapped (a path or an excerpt stays on one line, so it can be grepped).
+Everything printed here comes from Findings, Diagnostics and the run summary, whose texts the
+engine has already redacted; nothing is interpreted as rich markup.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import IO, Any
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+
+from prefixlint.engine import RunResult, Summary
+from prefixlint.model import SEVERITIES, Diagnostic, Finding, Origin
+from prefixlint.rulebase import Rule
+
+PLAIN_WIDTH = 10_000  # no wrapping when the output is not a terminal
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_EXCERPT_ORDER = ("before", "after", "diff", "text")
+_EXCERPT_MARK = {"before": ("-", "red"), "after": ("+", "green"), "diff": ("~", "yellow"), "text": (">", "dim")}
+
+
+def console_for(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
+    """A console for ``file``: colours only on a terminal and without ``NO_COLOR``."""
+    no_color = bool(os.environ.get("NO_COLOR"))
+    options: dict[str, Any] = {
+        "file": file,
+        "stderr": stderr,
+        "force_terminal": None,
+        "no_color": no_color,
+        "highlight": False,
+        "markup": False,
+        "emoji": False,
+        "soft_wrap": True,
+    }
+    console = Console(**options)
+    if not console.is_terminal:
+        console = Console(**options, width=PLAIN_WIDTH)
+    return console
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _where(f: Finding) -> str:
+    loc = f.location
+    return str(Origin(loc.file, loc.line, loc.entry))
+
+
+def _thread_order(thread: str | None) -> tuple[int, str]:
+    if thread and thread[1:].isdigit():
+        return int(thread[1:]), thread
+    return (1 << 62, thread or "")
+
+
+def _grouped(findings: Iterable[Finding]) -> dict[str, dict[str | None, list[Finding]]]:
+    by_file: dict[str, dict[str | None, list[Finding]]] = {}
+    for f in findings:
+        by_file.setdefault(f.location.file, {}).setdefault(f.location.thread, []).append(f)
+    return by_file
+
+
+def _finding(console: Console, f: Finding) -> None:
+    loc = f.location
+    head = Text("    ")
+    head.append(_where(f), style="bold")
+    if loc.turn is not None:
+        head.append(f"  turn {loc.turn}", style="dim")
+    head.append("  ")
+    head.append(f.severity, style=SEVERITY_STYLE.get(f.severity, ""))
+    head.append("  ")
+    head.append(f.code, style="bold")
+    head.append(f" {f.name}")
+    if loc.pointer:
+        head.append("  at ", style="dim")
+        head.append(loc.pointer, style="magenta")
+    console.print(head)
+    console.print(Text("      " + f.message))
+    if f.excerpt:
+        keys = [k for k in _EXCERPT_ORDER if k in f.excerpt] + [k for k in f.excerpt if k not in _EXCERPT_ORDER]
+        for key in keys:
+            mark, style = _EXCERPT_MARK.get(key, ("*", "dim"))
+            line = Text("        ")
+            line.append(f"{mark} {key}: ", style=style)
+            line.append(str(f.excerpt[key]))
+            console.print(line)
+    if f.impact:
+        parts = [f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in f.impact.items()]
+        console.print(Text("      impact: " + ", ".join(parts), style="dim"))
+    fix = Text("      ")
+    fix.append("fix: ", style="green")
+    fix.append(f.fix)
+    console.print(fix)
+
+
+def render_findings(console: Console, findings: list[Finding]) -> None:
+    for file, threads in _grouped(findings).items():
+        console.print(Text(file, style="bold underline"))
+        for thread in sorted(threads, key=_thread_order):
+            items = threads[thread]
+            label = f"thread {thread}" if thread else "no thread"
+            console.print(Text(f"  {label} ({_plural(len(items), 'finding')})", style="bold blue"))
+            for f in items:
+                _finding(console, f)
+        console.print()
+
+
+def render_diagnostics(console: Console, diagnostics: list[Diagnostic]) -> None:
+    if not diagnostics:
+        return
+    console.print(Text(f"Input problems ({len(diagnostics)}):", style="bold"))
+    for d in diagnostics:
+        line = Text("  ")
+        line.append(str(d.origin), style="bold")
+        line.append(f": {d.message}")
+        console.print(line)
+    console.print()
+
+
+def summary_lines(summary: Summary) -> list[Text]:
+    s = summary
+    checked = Text(
+        f"Checked {_plural(s.files, 'file')}: {_plural(s.records, 'record')}, "
+        f"{_plural(s.requests, 'request')} in {_plural(s.threads, 'thread')}."
+    )
+    findings = Text("Findings: ")
+    total = sum(s.by_severity.get(sev, 0) for sev in SEVERITIES)
+    if not total:
+        findings.append("none", style="green")
+    for i, sev in enumerate(SEVERITIES):
+        if not total:
+            break
+        n = s.by_severity.get(sev, 0)
+        if i:
+            findings.append(", ")
+        word = {"error": "error", "warning": "warning", "info": "info"}[sev]
+        findings.append(f"{n:,} {word}{'s' if n != 1 and sev != 'info' else ''}", style=SEVERITY_STYLE[sev] if n else "")
+    findings.append(".")
+    lines = [checked, findings]
+    skipped = sum(s.skipped.values())
+    if skipped:
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in sorted(s.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(Text(f"Skipped {_plural(skipped, 'record')} that are not requests: {reasons}.", style="dim"))
+    if s.invalid:
+        lines.append(Text(f"Invalid requests: {s.invalid:,} (see input problems above).", style="yellow"))
+    return lines
+
+
+def render(result: RunResult, console: Console) -> None:
+    """The ``check`` report: findings by file and thread, input problems, the summary."""
+    render_findings(console, result.findings)
+    render_diagnostics(console, result.diagnostics)
+    for line in summary_lines(result.summary):
+        console.print(line)
+
+
+# -- the rule catalogue -------------------------------------------------------------------------
+_RULE_COLUMNS = ("code", "name", "category", "severity", "scope", "summary")
+
+
+def render_rules(rules: list[Rule], console: Console) -> None:
+    rows = [(r.code, r.name, r.category, r.severity, r.scope, r.summary) for r in rules]
+    if console.is_terminal:
+        table = Table(*(c.upper() for c in _RULE_COLUMNS), box=None, header_style="bold", pad_edge=False)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(_RULE_COLUMNS)] if rows else []
+    for row in [tuple(c.upper() for c in _RULE_COLUMNS), *rows]:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        console.print(Text("  ".join(cells)))
+
+
+def rule_header(rule: Rule) -> str:
+    return f"{rule.code} {rule.name} ({rule.category}, {rule.severity})"
+
+
+def render_rule(rule: Rule, console: Console) -> None:
+    """A rule's documentation: Markdown on a terminal, the docstring as it is otherwise."""
+    console.print(Text(rule_header(rule), style="bold"))
+    console.print()
+    if console.is_terminal:
+        console.print(Markdown(rule.doc))
+    else:
+        console.print(Text(rule.doc))
+
+
+# -- prefixlint diff ----------------------------------------------------------------------------
+_KIND_WORDS = {
+    "identical": "identical to the previous turn: the whole prompt can be read from the cache",
+    "append": "append-only: the request extends the previous one, the cached prefix is reused",
+    "edit": "edit: content already sent was changed",
+    "delete": "delete: content already sent was removed",
+    "insert": "insert: new content was placed before content already sent",
+    "reorder": "reorder: the same items were sent in another order",
+    "reserialize": "re-serialisation: the same content was serialised differently (key order, whitespace)",
+    "setting": "setting change: a cache-key setting changed",
+    "model": "model switch: caches are per model",
+}
+
+
+def _side(label: str, r: Any, extra: str) -> Text:
+    t = Text(f"{label:<9} ")
+    t.append(r.origin, style="bold")
+    t.append(f"  {r.provider} {r.api}  model {r.model or '?'}  ")
+    t.append(f"{_plural(r.blocks, 'block')}, ~{r.tokens:,} tokens{extra}", style="dim")
+    return t
+
+
+def render_explanation(exp: Any, console: Console) -> None:
+    """Print an :class:`prefixlint.explain.Explanation`."""
+    where = ""
+    if exp.thread is not None:
+        where = f"  (thread {exp.thread}, turn {exp.turn}{', a fork of the thread' if exp.fork else ''})"
+    console.print(_side("request", exp.request, where))
+    if exp.previous is None:
+        console.print(
+            Text(
+                f"This request starts thread {exp.thread}: there is no earlier turn to compare it with; "
+                "its whole prompt is written to the cache.",
+            )
+        )
+        return
+    console.print(_side("previous", exp.previous, ""))
+    total = exp.total_tokens or 1
+    share = Text("shared prefix: ", style="bold")
+    share.append(
+        f"{exp.shared_blocks:,} of {_plural(exp.total_blocks, 'block')}, "
+        f"~{exp.shared_tokens:,} of ~{exp.total_tokens:,} tokens ({100 * exp.shared_tokens // total}%, estimated)"
+    )
+    if exp.model is not None:
+        share.append("; the model changed, so none of it is read from the cache", style="red")
+    console.print(share)
+    change = Text("change: ", style="bold")
+    change.append(_KIND_WORDS.get(exp.kind, exp.kind), style="green" if exp.kind in ("identical", "append") else "red")
+    if exp.section:
+        change.append(f"  (section: {exp.section})")
+    console.print(change)
+    if exp.pointer or exp.before is not None or exp.after is not None:
+        div = Text("first divergence: ", style="bold")
+        div.append(exp.pointer or "?", style="magenta")
+        if exp.offset is not None:
+            div.append(f" at character {exp.offset:,}")
+        console.print(div)
+        if exp.before is not None:
+            console.print(Text("  - before: ", style="red") + Text(exp.before))
+        if exp.after is not None:
+            console.print(Text("  + after:  ", style="green") + Text(exp.after))
+    if exp.model is not None:
+        console.print(Text("model: ", style="bold") + Text(f"{exp.model[0]} -> {exp.model[1]}"))
+    if exp.settings:
+        console.print(Text("settings changed:", style="bold"))
+        for s in exp.settings:
+            label = f"{s.label} ({s.pointer})" if s.pointer else s.label
+            console.print(Text(f"  {label}: {s.before if s.before is not None else '(absent)'} -> "
+                               f"{s.after if s.after is not None else '(absent)'}"))
+    if exp.sections:
+        line = Text("sections: ", style="bold")
+        line.append(", ".join(f"{s.section} {s.kind} ({s.before}->{s.after})" for s in exp.sections))
+        console.print(line)
+    if exp.details:
+        console.print(Text("details:", style="bold"))
+        for d in exp.details:
+            console.print(Text(f"  {d}"))
+    if exp.rules:
+        console.print(Text("rules:", style="bold"))
+        for hit in exp.rules:
+            t = Text("  ")
+            t.append(hit.code, style="bold")
+            t.append(f" {hit.name} ")
+            t.append(hit.severity, style=SEVERITY_STYLE.get(hit.severity, ""))
+            if hit.pointer:
+                t.append(f" at {hit.pointer}", style="magenta")
+            t.append(f": {hit.message}")
+            console.print(t)

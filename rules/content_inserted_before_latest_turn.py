@@ -1,0 +1,25 @@
+"""TODO (being written): content-inserted-before-latest-turn.
+
+## What it does
+## Why does this break the cache?
+## Example
+## Fix
+## Source
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prefixlint.model import Violation
+from prefixlint.rulebase import Pair
+
+CODE = "PL303"
+NAME = "content-inserted-before-latest-turn"
+CATEGORY = "history"
+SEVERITY = "error"
+SCOPE = "pair"
+
+
+def check(pair: Pair) -> Iterator[Violation]:
+    return iter(())

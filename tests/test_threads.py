@@ -1,0 +1,272 @@
+"""Thread reconstruction on interleaved logs, and the identity rules of block hashing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import brief, write_log
+from prefixlint import engine
+from prefixlint.model import Origin, Record
+from prefixlint.providers import anthropic, openai
+
+MAIN_TOOLS = [
+    {"name": "read_file", "description": "Read a file.", "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}},
+    {"name": "bash", "description": "Run a shell command.", "input_schema": {"type": "object", "properties": {"cmd": {"type": "string"}}}},
+    {"name": "task", "description": "Start a subagent.", "input_schema": {"type": "object", "properties": {"prompt": {"type": "string"}}}},
+]
+SUB_TOOLS = MAIN_TOOLS[:2]
+MAIN_SYSTEM = "You are a coding agent working in the user's repository. Be concise."
+SUB_SYSTEM = "You are a search subagent. Report file paths only."
+TITLE_SYSTEM = "Write a five-word title for this conversation."
+
+
+def _roll(messages: list[dict]) -> list[dict]:
+    """The rolling breakpoint: one cache_control on the last block of the last message."""
+    out = []
+    for i, m in enumerate(messages):
+        content = m["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        content = [dict(b) for b in content]
+        if i == len(messages) - 1:
+            content[-1]["cache_control"] = {"type": "ephemeral"}
+        out.append({"role": m["role"], "content": content})
+    return out
+
+
+def anth(system, tools, messages, model="claude-sonnet-4-5", roll=True):
+    body = {"model": model, "max_tokens": 2048, "system": [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]}
+    if tools:
+        body["tools"] = tools
+    body["messages"] = _roll(messages) if roll else messages
+    return body
+
+
+def conversation(first: str, turns: int, tag: str) -> list[list[dict]]:
+    """Message lists of successive requests of one append-only agent loop."""
+    msgs = [{"role": "user", "content": first}]
+    out = [list(msgs)]
+    for i in range(turns - 1):
+        msgs = msgs + [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": f"toolu_{tag}{i}", "name": "bash", "input": {"cmd": f"ls {tag} {i}"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_{tag}{i}", "content": f"output {tag} {i}"}]},
+        ]
+        out.append(list(msgs))
+    return out
+
+
+def assignments(tmp_path, records, **options) -> list[tuple[int, str, int]]:
+    log = write_log(tmp_path / "log.jsonl", records)
+    return [
+        (rec.origin.line, a.thread.id, a.turn)
+        for rec, _prompt, a in engine.iter_turns(str(log), engine.Options(**options))
+    ]
+
+
+def interleaved_log() -> list[dict]:
+    main = conversation("Fix the failing test in tests/test_parser.py", 5, "m")
+    other_user = conversation("Add a --verbose flag to the CLI", 4, "u")
+    sub = conversation("Find every caller of parse_header()", 3, "s")
+    return [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[0]),  # 1 T1
+        anth(TITLE_SYSTEM, None, main[0], model="claude-haiku-4-5", roll=False),  # 2 title side call: T2
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other_user[0]),  # 3 parallel user, same system and tools: T3
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),  # 4 T1
+        anth(SUB_SYSTEM, SUB_TOOLS, sub[0], model="claude-haiku-4-5"),  # 5 subagent: T4
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other_user[1]),  # 6 T3
+        anth(SUB_SYSTEM, SUB_TOOLS, sub[1], model="claude-haiku-4-5"),  # 7 T4
+        anth(SUB_SYSTEM, SUB_TOOLS, sub[2], model="claude-haiku-4-5"),  # 8 T4
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[2]),  # 9 T1
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other_user[2]),  # 10 T3
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[3]),  # 11 T1
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other_user[3]),  # 12 T3
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[4]),  # 13 T1
+    ]
+
+
+EXPECTED_INTERLEAVED = [
+    (1, "T1", 1), (2, "T2", 1), (3, "T3", 1), (4, "T1", 2), (5, "T4", 1), (6, "T3", 2), (7, "T4", 2),
+    (8, "T4", 3), (9, "T1", 3), (10, "T3", 3), (11, "T1", 4), (12, "T3", 4), (13, "T1", 5),
+]
+
+
+def test_interleaved_conversations_are_separated(tmp_path):
+    assert assignments(tmp_path, interleaved_log()) == EXPECTED_INTERLEAVED
+
+
+def test_interleaved_clean_log_has_no_findings(lint):
+    result = lint(interleaved_log())
+    assert brief(result) == []
+    assert result.summary.threads == 4
+
+
+def test_session_key_partitions_identical_prefixes(tmp_path):
+    """Two users who send the very same first turns are told apart by their session."""
+    conv = conversation("Explain this repository", 3, "x")
+    records = []
+    for i in range(3):
+        for user in ("alice", "bob"):
+            records.append({"session": user, "request": anth(MAIN_SYSTEM, MAIN_TOOLS, conv[i])})
+    got = assignments(tmp_path, records)
+    assert [t for _, t, _ in got] == ["T1", "T2", "T1", "T2", "T1", "T2"]
+    assert [turn for _, _, turn in got] == [1, 1, 2, 2, 3, 3]
+
+
+def test_user_given_session_key_pointer(tmp_path):
+    conv = conversation("Explain this repository", 2, "x")
+    records = []
+    for i in range(2):
+        for user in ("u-1", "u-2"):
+            body = anth(MAIN_SYSTEM, MAIN_TOOLS, conv[i])
+            body["metadata"] = {"user_id": user}
+            records.append(body)
+    got = assignments(tmp_path, records, session_key="/metadata/user_id")
+    assert [(t, n) for _, t, n in got] == [("T1", 1), ("T2", 1), ("T1", 2), ("T2", 2)]
+
+
+def test_identical_request_starts_a_sibling_thread(tmp_path):
+    """A retry or a parallel fan-out of the same request is not an edit of the other branch."""
+    conv_a = conversation("Survey the codebase", 2, "a")
+    conv_b = conversation("Survey the codebase", 2, "b")
+    records = [
+        anth(SUB_SYSTEM, SUB_TOOLS, conv_a[0]),
+        anth(SUB_SYSTEM, SUB_TOOLS, conv_b[0]),
+        anth(SUB_SYSTEM, SUB_TOOLS, conv_a[1]),
+        anth(SUB_SYSTEM, SUB_TOOLS, conv_b[1]),
+    ]
+    assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1), (3, "T1", 2), (4, "T2", 2)]
+
+
+BREAKS = {
+    "system timestamp": lambda conv: anth(MAIN_SYSTEM + " Now: 2026-11-24T10:42:03Z", MAIN_TOOLS, conv),
+    "tool removed": lambda conv: anth(MAIN_SYSTEM, MAIN_TOOLS[:2], conv),
+    "model swap": lambda conv: anth(MAIN_SYSTEM, MAIN_TOOLS, conv, model="claude-opus-4-5"),
+    "edited first message": lambda conv: anth(
+        MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": "Fix the failing test in tests/test_parser.py please"}] + conv[1:]
+    ),
+    "context prepended": lambda conv: anth(
+        MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": "Relevant docs: parser.md"}, {"role": "assistant", "content": "Noted."}] + conv
+    ),
+    "sliding window": lambda conv: anth(MAIN_SYSTEM, MAIN_TOOLS, conv[2:]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BREAKS))
+def test_a_breaking_turn_stays_in_its_conversation(tmp_path, kind):
+    """The break is attributed to its own conversation even beside a look-alike one."""
+    main = conversation("Fix the failing test in tests/test_parser.py", 4, "m")
+    other = conversation("Add a --verbose flag to the CLI", 4, "u")
+    records = [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[0]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other[0]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other[1]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[2]),
+        BREAKS[kind](main[3]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, other[2]),
+    ]
+    got = assignments(tmp_path, records)
+    assert got[5] == (6, "T1", 4)
+    assert got[6] == (7, "T2", 3)
+
+
+def test_compaction_request_is_a_fork(tmp_path):
+    main = conversation("Fix the failing test in tests/test_parser.py", 4, "m")
+    summary_request = anth(
+        "You summarise conversations.", None, main[2] + [{"role": "user", "content": "Summarize the conversation so far."}]
+    )
+    records = [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[0]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[2]),
+        summary_request,
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[3]),
+    ]
+    log = write_log(tmp_path / "log.jsonl", records)
+    turns = list(engine.iter_turns(str(log), engine.Options()))
+    forks = [(rec.origin.line, a.thread.id, a.fork) for rec, _p, a in turns]
+    assert forks == [(1, "T1", False), (2, "T1", False), (3, "T1", False), (4, "T1", True), (5, "T1", False)]
+    # The turn after the fork is still compared with the last real turn (line 3), not the fork.
+    assert turns[4][2].prev is turns[2][1]
+
+
+def test_previous_response_id_links_turns(tmp_path):
+    records = [
+        {"request": {"model": "gpt-5", "instructions": "Be brief.", "input": "What is 2+2?"}, "response": {"id": "resp_a1"}},
+        {"request": {"model": "gpt-5", "instructions": "Be brief.", "input": "Hello"}, "response": {"id": "resp_b1"}},
+        {"request": {"model": "gpt-5", "previous_response_id": "resp_a1", "input": "And times 3?"}, "response": {"id": "resp_a2"}},
+        {"request": {"model": "gpt-5", "previous_response_id": "resp_b1", "input": "Bye"}},
+    ]
+    assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1), (3, "T1", 2), (4, "T2", 2)]
+
+
+# -- identity rules ------------------------------------------------------------------------
+
+def _record(body):
+    return Record(body=body, origin=Origin("x.jsonl", line=1))
+
+
+def test_string_content_equals_single_text_block():
+    a = anthropic.normalize({"model": "m", "messages": [{"role": "user", "content": "hello"}]}, _record({}))
+    b = anthropic.normalize(
+        {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}]}]}, _record({})
+    )
+    assert a.blocks[0].hash == b.blocks[0].hash
+    assert a.messages[0].hash == b.messages[0].hash
+    c = openai.normalize_chat({"model": "m", "messages": [{"role": "user", "content": "hello"}]}, _record({}))
+    d = openai.normalize_chat(
+        {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": "hello"}]}]}, _record({})
+    )
+    assert c.blocks[0].hash == d.blocks[0].hash
+
+
+def test_cache_control_is_not_content():
+    plain = {"type": "text", "text": "hello"}
+    marked = {"type": "text", "text": "hello", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    a = anthropic.normalize({"model": "m", "system": [plain], "messages": [{"role": "user", "content": [plain]}]}, _record({}))
+    b = anthropic.normalize({"model": "m", "system": [marked], "messages": [{"role": "user", "content": [marked]}]}, _record({}))
+    assert [x.hash for x in a.blocks] == [x.hash for x in b.blocks]
+    assert b.blocks[0].cache_control == {"type": "ephemeral", "ttl": "1h"}
+
+
+def test_key_order_changes_hash_but_not_canonical_hash():
+    a = anthropic.normalize(
+        {"model": "m", "messages": [{"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {"a": 1, "b": 2}}]}]},
+        _record({}),
+    )
+    b = anthropic.normalize(
+        {"model": "m", "messages": [{"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {"b": 2, "a": 1}}]}]},
+        _record({}),
+    )
+    assert a.blocks[0].hash != b.blocks[0].hash
+    assert a.blocks[0].canon == b.blocks[0].canon
+
+
+def test_rolling_breakpoint_and_string_to_block_switch_give_no_finding(lint):
+    """Real Claude Code logs resend old string messages as text blocks; the breakpoint moves."""
+    turn1 = anth(MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": "Fix the bug"}], roll=False)
+    turn2 = anth(
+        MAIN_SYSTEM,
+        MAIN_TOOLS,
+        [
+            {"role": "user", "content": [{"type": "text", "text": "Fix the bug"}]},
+            {"role": "assistant", "content": "Looking."},
+            {"role": "user", "content": [{"type": "text", "text": "Thanks", "cache_control": {"type": "ephemeral"}}]},
+        ],
+        roll=False,
+    )
+    turn3 = anth(
+        MAIN_SYSTEM,
+        MAIN_TOOLS,
+        [
+            {"role": "user", "content": "Fix the bug"},
+            {"role": "assistant", "content": [{"type": "text", "text": "Looking."}]},
+            {"role": "user", "content": "Thanks"},
+            {"role": "assistant", "content": "Done."},
+            {"role": "user", "content": [{"type": "text", "text": "Great", "cache_control": {"type": "ephemeral"}}]},
+        ],
+        roll=False,
+    )
+    result = lint([turn1, turn2, turn3])
+    assert brief(result) == []
+    assert result.summary.threads == 1
