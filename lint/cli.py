@@ -313,7 +313,9 @@ def run(argv: Sequence[str] | None = None) -> int:
             message = exc.format_message()  # type: ignore[attr-defined]
             if type(exc).__name__ == "NoArgsIsHelpError":
                 message = "missing command"
-            _error(f"{message} (see '{PROG} --help')")
+            ctx = getattr(exc, "ctx", None)
+            where = getattr(ctx, "command_path", None) or PROG
+            _error(f"{message} (see '{where} --help')")
             return int(getattr(exc, "exit_code", 2))
         if type(exc).__name__ == "Abort":
             return 1

@@ -192,7 +192,7 @@ class ThreadTracker:
         elif shared < 2 and not (tools_match or sys_match):
             return None
         soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
-        return (extends, k, shared, soft, tools_match, sys_match, t.turns, -t.number)
+        return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
 
     def _edited_first(self, p: Prompt, partition: str | None) -> Thread | None:
         if len(p.messages) < 2:

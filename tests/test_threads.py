@@ -270,3 +270,18 @@ def test_rolling_breakpoint_and_string_to_block_switch_give_no_finding(lint):
     result = lint([turn1, turn2, turn3])
     assert brief(result) == []
     assert result.summary.threads == 1
+
+
+def test_edited_turn_is_not_captured_by_a_side_call_on_the_first_message(tmp_path):
+    """A title call repeating message 0 must not win over the real conversation after an edit."""
+    main = conversation("Fix the failing test in tests/test_parser.py", 4, "m")
+    edited = [dict(m) for m in main[3]]
+    edited[2] = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_m0", "content": "[elided]"}]}
+    records = [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[0]),
+        anth(TITLE_SYSTEM, None, main[0], model="claude-haiku-4-5", roll=False),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[2]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, edited),
+    ]
+    assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1), (3, "T1", 2), (4, "T1", 3), (5, "T1", 4)]

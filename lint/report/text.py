@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -39,11 +40,11 @@ def console_for(file: IO[str] | None = None, *, stderr: bool = False) -> Console
         "highlight": False,
         "markup": False,
         "emoji": False,
-        "soft_wrap": True,
     }
     console = Console(**options)
     if not console.is_terminal:
-        console = Console(**options, width=PLAIN_WIDTH)
+        # A file or a pipe: never wrap, so paths and excerpts stay whole on their line.
+        console = Console(**options, width=PLAIN_WIDTH, soft_wrap=True)
     return console
 
 
@@ -69,6 +70,14 @@ def _grouped(findings: Iterable[Finding]) -> dict[str, dict[str | None, list[Fin
     return by_file
 
 
+def _indented(console: Console, text: Text, indent: int) -> None:
+    """Print ``text`` indented; on a terminal, wrapped lines keep the indentation."""
+    if console.is_terminal:
+        console.print(Padding(text, (0, 0, 0, indent), expand=False))
+    else:
+        console.print(Text(" " * indent) + text)
+
+
 def _finding(console: Console, f: Finding) -> None:
     loc = f.location
     head = Text("    ")
@@ -84,22 +93,22 @@ def _finding(console: Console, f: Finding) -> None:
         head.append("  at ", style="dim")
         head.append(loc.pointer, style="magenta")
     console.print(head)
-    console.print(Text("      " + f.message))
+    _indented(console, Text(f.message), 6)
     if f.excerpt:
         keys = [k for k in _EXCERPT_ORDER if k in f.excerpt] + [k for k in f.excerpt if k not in _EXCERPT_ORDER]
         for key in keys:
             mark, style = _EXCERPT_MARK.get(key, ("*", "dim"))
-            line = Text("        ")
+            line = Text()
             line.append(f"{mark} {key}: ", style=style)
             line.append(str(f.excerpt[key]))
-            console.print(line)
+            _indented(console, line, 8)
     if f.impact:
         parts = [f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in f.impact.items()]
-        console.print(Text("      impact: " + ", ".join(parts), style="dim"))
-    fix = Text("      ")
+        _indented(console, Text("impact: " + ", ".join(parts), style="dim"), 6)
+    fix = Text()
     fix.append("fix: ", style="green")
     fix.append(f.fix)
-    console.print(fix)
+    _indented(console, fix, 6)
 
 
 def render_findings(console: Console, findings: list[Finding]) -> None:
@@ -148,8 +157,8 @@ def summary_lines(summary: Summary) -> list[Text]:
     lines = [checked, findings]
     skipped = sum(s.skipped.values())
     if skipped:
-        reasons = ", ".join(f"{n:,} {reason}" for reason, n in sorted(s.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
-        lines.append(Text(f"Skipped {_plural(skipped, 'record')} that are not requests: {reasons}.", style="dim"))
+        reasons = ", ".join(f"{reason} ({n:,})" for reason, n in sorted(s.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(Text(f"Skipped {_plural(skipped, 'record')}, not requests: {reasons}.", style="dim"))
     if s.invalid:
         lines.append(Text(f"Invalid requests: {s.invalid:,} (see input problems above).", style="yellow"))
     return lines
