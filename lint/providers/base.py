@@ -92,11 +92,15 @@ def make_block(
 
 
 def make_message(index: int, role: str, pointer: str, blocks: list[Block], first: int) -> Message:
-    count = len(blocks) - first
+    """A message's identity is its role and its blocks' hashes (no second digest needed)."""
     own = blocks[first:]
-    h = digest(role.encode() + b"\x1e" + b"".join(b.hash for b in own))
-    ch = digest(role.encode() + b"\x1e" + b"".join(b.canon for b in own))
-    return Message(index=index, role=role, pointer=pointer, hash=h, canon=ch, first=first, count=count)
+    tag = role.encode() + b"\x1e"
+    if len(own) == 1:
+        h, ch = tag + own[0].hash, tag + own[0].canon
+    else:
+        h = tag + b"".join(b.hash for b in own)
+        ch = tag + b"".join(b.canon for b in own)
+    return Message(index=index, role=role, pointer=pointer, hash=h, canon=ch, first=first, count=len(own))
 
 
 def text_part(text: str) -> tuple[bytes, bytes]:
