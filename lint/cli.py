@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
-from typing import IO
+from typing import IO, Any
 
 import typer
+from typer.core import TyperGroup
 
 from prefixlint import __version__
 from prefixlint.model import InputError
@@ -45,10 +46,36 @@ class Provider(str, Enum):
     openai_responses = "openai-responses"
 
 
+class _Group(TyperGroup):
+    """The command group, with prefixlint's error handling around click's own.
+
+    Click is run in non-standalone mode so that its usage errors come back as exceptions: they are
+    printed as one line (exit 2), like every other error. The same path serves the console script,
+    ``python -m prefixlint`` and ``typer.testing.CliRunner``.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def call() -> Any:
+            return super(_Group, self).main(
+                args=args, prog_name=prog_name or PROG, complete_var=complete_var, standalone_mode=False, **extra
+            )
+
+        if not standalone_mode:
+            return call()
+        code = _guarded(call)
+        sys.exit(_flush() or code)
+
+
 app = typer.Typer(
     name=PROG,
-    help="A linter for LLM prompt caching: finds every change that breaks the cached prompt prefix "
-    "in recorded request logs.",
+    cls=_Group,
     add_completion=False,
     no_args_is_help=False,
     pretty_exceptions_enable=False,
@@ -104,11 +131,18 @@ def _output(path: str | None) -> Iterator[IO[str] | None]:
 
 
 def _write_bytes(data: bytes, stream: IO[str] | None) -> None:
-    if stream is None:
+    """Write a rendered (UTF-8) document to ``stream``, or to stdout as bytes when it can take them."""
+    if stream is not None:
+        stream.write(data.decode("utf-8"))
+        return
+    buffer = getattr(sys.stdout, "buffer", None)
+    sys.stdout.flush()
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
         sys.stdout.write(data.decode("utf-8"))
         sys.stdout.flush()
-    else:
-        stream.write(data.decode("utf-8"))
 
 
 def _error(message: str) -> None:
@@ -123,7 +157,7 @@ def check(
     paths: list[str] | None = typer.Argument(
         None, metavar="PATH", help="Log files or directories to lint; '-' reads standard input.", show_default=False
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     select: list[str] | None = typer.Option(
         None,
         "--select",
@@ -190,7 +224,7 @@ def check(
         for d in result.diagnostics:
             if d.origin.line is None and d.origin.entry is None:
                 _error(str(d))  # a path that could not be read at all
-        if format is Format.json:
+        if fmt is Format.json:
             from prefixlint.report import json as json_report
 
             _write_bytes(json_report.render(result), stream)
@@ -203,11 +237,11 @@ def check(
 
 # -- rules, rule ----------------------------------------------------------------------------------
 @app.command("rules")
-def rules_command(format: Format = typer.Option(Format.text, "--format", "-f", help="Output format.")) -> None:
+def rules_command(fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format.")) -> None:
     """List the rule catalogue: code, name, category, severity, scope and summary."""
     from prefixlint.rules import RULES
 
-    if format is Format.json:
+    if fmt is Format.json:
         from prefixlint.report import json as json_report
 
         _write_bytes(json_report.render_rules(RULES), None)
@@ -240,7 +274,7 @@ def diff_command(
         help="One request (explained against the previous turn of its conversation), or two requests "
         "to compare directly (the earlier one first). LOG#ENTRY names a record of a JSON array.",
     ),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     provider: Provider | None = typer.Option(
         None, "--provider", help="Treat every record as a request for this API (default: detect).", show_default=False
     ),
@@ -265,7 +299,7 @@ def diff_command(
         )
     except explain.ExplainError as exc:
         raise UsageError(str(exc)) from None
-    if format is Format.json:
+    if fmt is Format.json:
         from prefixlint.report import json as json_report
 
         _write_bytes(json_report.render_explanation(result), None)
@@ -275,7 +309,7 @@ def diff_command(
         text.render_explanation(result, text.console_for())
 
 
-# -- entry point ----------------------------------------------------------------------------------
+# -- entry point --------------------------------------------------------------------------------
 def _quiet_stdout() -> None:
     """After a broken pipe: point stdout at /dev/null so the interpreter's final flush stays silent."""
     try:
@@ -285,15 +319,23 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _click_exception(exc: BaseException) -> bool:
+def _is_click_exception(exc: BaseException) -> bool:
+    # typer bundles its own copy of click in recent versions: match by name, not by import.
     return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit code (never raises, never prints a traceback)."""
-    command = typer.main.get_command(app)
+def _redacted(message: str) -> str:
     try:
-        code = command.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+        from prefixlint.redact import redact
+    except Exception:  # noqa: BLE001 - an error message must get out even if redact is broken
+        return message
+    return redact(message)
+
+
+def _guarded(call: Callable[[], Any]) -> int:
+    """Run the command line; turn every way out into an exit code (never a traceback)."""
+    try:
+        code = call()
     except UsageError as exc:
         _error(str(exc))
         return 2
@@ -309,7 +351,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("\n")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
-        if _click_exception(exc):
+        if _is_click_exception(exc):
             message = exc.format_message()  # type: ignore[attr-defined]
             if type(exc).__name__ == "NoArgsIsHelpError":
                 message = "missing command"
@@ -326,22 +368,34 @@ def run(argv: Sequence[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
-def _redacted(message: str) -> str:
-    try:
-        from prefixlint.redact import redact
-    except Exception:  # noqa: BLE001
-        return message
-    return redact(message)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point (``prefixlint``) and ``python -m prefixlint``."""
-    code = run(argv)
+def _flush() -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
-        code = code or 1
+        return 1
     except (OSError, ValueError):
         pass
-    sys.exit(code)
+    return 0
+
+
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` and return the exit code (for embedding)."""
+    command = typer.main.get_command(app)
+    return _guarded(lambda: command.main(args=list(argv) if argv is not None else None, prog_name=PROG,
+                                         standalone_mode=False))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (``prefixlint``) and ``python -m prefixlint``; exits the process."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or pipe with a legacy encoding must not turn an excerpt's "…" into a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+    typer.main.get_command(app).main(args=list(argv) if argv is not None else None, prog_name=PROG)

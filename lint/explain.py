@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from prefixlint import providers, sources
-from prefixlint.diff import Change, compare, section_diff
+from prefixlint.diff import EXCERPT_WIDTH, Change, compare, display_text, first_difference, section_diff
+from prefixlint.diff import explain as explain_values
 from prefixlint.model import SECTIONS, BodyError, Diagnostic, InputError, Origin, Prompt
 from prefixlint.providers.base import dumps
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, Rule
 from prefixlint.threads import ThreadTracker
+from prefixlint.volatile import excerpt
 
 
 class ExplainError(Exception):
@@ -238,6 +240,38 @@ def _sections(prev: Prompt, new: Prompt) -> list[SectionChange]:
     return out
 
 
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def _divergence(change: Change) -> tuple[str | None, str | None, list[str]]:
+    """Before/after excerpts and deepdiff lines, computed on redacted text.
+
+    Redacting first and cutting the excerpt second means a secret can never be cut in half (and so
+    escape redaction) at the edge of an excerpt.
+    """
+    old, new = change.prev_block, change.new_block
+    old_text = redact(display_text(old)) if old is not None else None
+    new_text = redact(display_text(new)) if new is not None else None
+    if old_text is None or new_text is None:
+        before = excerpt(old_text, 0, 0, EXCERPT_WIDTH) if old_text is not None else None
+        after = excerpt(new_text, 0, 0, EXCERPT_WIDTH) if new_text is not None else None
+        return before, after, []
+    at = first_difference(old_text, new_text)
+    details = explain_values(_redact_value(old.value), _redact_value(new.value)) if change.details else []
+    return (
+        excerpt(old_text, at, at, EXCERPT_WIDTH),
+        excerpt(new_text, at, at, EXCERPT_WIDTH),
+        [redact(line) for line in details],
+    )
+
+
 def _pointer(change: Change) -> str | None:
     if change.pointer is not None:
         return change.pointer
@@ -268,6 +302,7 @@ def explain_pair(
     rules: list[Rule] | None = None,
 ) -> Explanation:
     change = compare(prev, new)
+    before, after, details = _divergence(change)
     out = Explanation(
         request=_request(new),
         previous=_request(prev),
@@ -282,12 +317,12 @@ def explain_pair(
         total_blocks=len(new.blocks),
         total_tokens=change.new_tokens,
         offset=change.offset,
-        before=redact(change.before) if change.before is not None else None,
-        after=redact(change.after) if change.after is not None else None,
+        before=before,
+        after=after,
         model=(_shown(change.model[0]), _shown(change.model[1])) if change.model else None,
         settings=[SettingChange(label, ptr, _shown(a), _shown(b)) for label, ptr, a, b in change.settings],
         sections=_sections(prev, new),
-        details=[redact(line) for line in change.details],
+        details=details,
     )
     if rules:
         pair = Pair(prev, new, change, thread or "", turn or 0, fork)

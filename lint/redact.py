@@ -82,7 +82,8 @@ _TOKEN_PATTERNS: tuple[str, ...] = (
     r"-----BEGIN[A-Z ]{0,40}PRIVATE KEY-----[\s\S]*?(?:-----END[A-Z ]{0,40}PRIVATE KEY-----|\Z)",
     # Anthropic (sk-ant-api03-..., sk-ant-admin01-...), OpenAI (sk-..., sk-proj-..., sk-svcacct-...),
     # DeepSeek and other "sk-" keys; must contain a digit ("sk-learn-compatible-..." is prose)
-    r"sk-(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,}",
+    # (checked in _replace_token: a lookahead here would rescan "sk-sk-sk-..." quadratically)
+    r"sk-(?P<skbody>[A-Za-z0-9_-]{20,})",
     # Stripe secret / restricted keys
     r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}",
     # Google API keys
@@ -97,7 +98,8 @@ _TOKEN_PATTERNS: tuple[str, ...] = (
     r"hf_[A-Za-z0-9]{30,}",
     r"npm_[A-Za-z0-9]{36,}",
     # JSON Web Tokens
-    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    # (not right after "-" or "_": "eyJa-eyJa-eyJa-..." must not be rescanned from every "eyJ")
+    r"eyJ(?<![_-]eyJ)[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
 )
 
 # ``key <sep> value``: the separator, with the quotes JSON / Python / escaped
@@ -138,11 +140,11 @@ _WORD_GATE = r"(?<![A-Za-z0-9])(?=[-aAbBcCeEgGhHnNpPrRsSxX])"
 def _build() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Compile all rules into one alternation.
 
-    The only capturing groups are the *values* of key/value rules (named
-    ``v<rule><form>``; form ``u`` is a bare, unquoted token), so
-    ``match.lastgroup`` says which part to replace: ``None`` means the whole
-    match is a token.  No wrapper group around the alternatives, so the engine
-    can reject each one on its first character.
+    The capturing groups are the *values* of key/value rules (named
+    ``v<rule><form>``; form ``u`` is a bare, unquoted token) and ``skbody``,
+    so ``match.lastgroup`` says which part to replace: ``None`` or ``skbody``
+    means the whole match is a token.  There is no wrapper group around the
+    alternatives, so the engine can reject each one on its first character.
     """
     tokens = "|".join(_TOKEN_PATTERNS)
     word_rules = [
@@ -175,6 +177,7 @@ _ATTRIBUTE = re.compile(r"([A-Za-z_]\w*)(?:\.[A-Za-z_]\w*)+")
 _CODE_ROOTS = frozenset({"os", "process", "self", "cls", "env", "config", "settings", "args", "kwargs",
                          "options", "opts", "params", "ctx", "secrets", "credentials", "creds"})
 _SECRETISH_NAME = re.compile(r"(?i)key|pass|secret|token|pwd|cred|auth")
+_DIGIT = re.compile(r"\d")
 _CAMEL_CASE = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+")
 _BARE_NAMES = frozenset({"key", "apikey", "secret", "token", "password", "passwd", "pwd", "credentials", "auth"})
 
@@ -207,10 +210,16 @@ def _is_prose(text: str, key_part: str, value: str, value_end: int) -> bool:
     return text[value_end: value_end + 1] == " " and text[value_end + 1: value_end + 2].isalpha()
 
 
+def _replace_token(m: re.Match[str]) -> str:
+    if m.lastgroup == "skbody" and not _DIGIT.search(m.group("skbody")):
+        return m.group()  # "sk-learn-compatible-..." is prose: real keys always contain digits
+    return REDACTED
+
+
 def _replace(m: re.Match[str]) -> str:
     group = m.lastgroup
-    if group is None:  # a provider token: all of it goes
-        return REDACTED
+    if group is None or group == "skbody":  # a provider token: all of it goes
+        return _replace_token(m)
     whole = m.group()
     start = m.start()
     vs, ve = m.span(group)
@@ -218,7 +227,7 @@ def _replace(m: re.Match[str]) -> str:
         value = m.group(group)
         if _is_code(value, m.string, ve) or _is_prose(m.string, whole[: vs - start], value, ve):
             # Not a secret after all; still catch a provider token hidden in it.
-            return _TOKEN_ONLY_RE.sub(REDACTED, whole)
+            return _TOKEN_ONLY_RE.sub(_replace_token, whole)
     return f"{whole[: vs - start]}{REDACTED}{whole[ve - start:]}"
 
 

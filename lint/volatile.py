@@ -24,6 +24,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from prefixlint.redact import redact
+
 __all__ = ["KINDS", "Volatile", "excerpt", "find_volatile"]
 
 #: Every value of :attr:`Volatile.kind`.
@@ -124,8 +126,9 @@ _CLOCK_RE = re.compile(
 )
 
 # Identifier-like tokens: each alternative starts at the beginning of an
-# alphanumeric run (hence the shared lookbehind) and they cannot match the same
-# text, so leftmost-first alternation loses nothing.
+# alphanumeric run (hence the shared lookbehind), and no two alternatives can
+# both produce a finding at the same position, so leftmost-first alternation
+# loses nothing.
 _TOKEN_RE = re.compile(
     r"(?<![0-9A-Za-z])"
     r"(?:"
@@ -138,8 +141,8 @@ _TOKEN_RE = re.compile(
     r"T(?P<b_hh>[01]\d|2[0-3])(?P<b_mm>[0-5]\d)(?P<b_ss>[0-5]\d)?(?:[.,](?P<b_frac>\d{1,9}))?Z?)"
     r"(?![0-9A-Za-z])"
     # Unix epoch seconds (10 digits, optional fraction), ms (13), us (16), ns (19);
-    # not in a version string, a decimal, a "+..." phone number or an amount
-    r"|(?<![.+#$])(?<!\d[-/])"
+    # not in a version string, a decimal, a phone number ("+1 ...", "tel:") or an amount
+    r"|(?<![.+#$])(?<!\d[-/])(?<!\+\d[ -])(?<!\+\d\d[ -])(?<!\+\d\d\d[ -])(?<![Tt][Ee][Ll]:)"
     r"(?P<epoch>(?P<e_int>\d{10}(?:\d{3}(?:\d{3}(?:\d{3})?)?)?)(?:\.\d{1,9})?)"
     r"(?![0-9A-Za-z]|\.\d)"
     # hex nonce / hash: 16+ hex characters of one case, optionally 0x-prefixed
@@ -282,6 +285,31 @@ def _one_line(s: str) -> str:
     return s.translate(_ESCAPES)
 
 
+_WIDEN = 4096
+
+
+def _redact_around(text: str, start: int, end: int, width: int) -> tuple[str, int, int]:
+    """Redact secrets near the excerpt window, seen whole even when the window cuts them.
+
+    The window is widened to whitespace on both sides (a secret is one unbroken run of
+    characters) before redaction, so a key cut at the window's edge is still recognised.
+    """
+    n = len(text)
+    lo, hi = max(0, start - width), min(n, end + width)
+    floor, ceiling = max(0, lo - _WIDEN), min(n, hi + _WIDEN)
+    while lo > floor and not text[lo - 1].isspace():
+        lo -= 1
+    while hi < ceiling and not text[hi].isspace():
+        hi += 1
+    region = text[lo:hi]
+    cleaned = redact(region)
+    if cleaned == region:
+        return text, start, end
+    new_start = lo + min(len(redact(text[lo:start])), len(cleaned))
+    new_end = max(new_start, new_start + len(redact(text[start:end])))
+    return text[:lo] + cleaned + text[hi:], new_start, min(new_end, lo + len(cleaned))
+
+
 def excerpt(text: str, start: int, end: int, width: int = 40) -> str:
     """One-line excerpt of ``text`` around ``[start, end)``.
 
@@ -295,6 +323,8 @@ def excerpt(text: str, start: int, end: int, width: int = 40) -> str:
     width = max(0, width)
     start = max(0, min(start, n))
     end = max(start, min(end, n))
+    text, start, end = _redact_around(text, start, end, width)
+    n = len(text)
     lo = max(0, start - width)
     hi = min(n, end + width)
     middle = text[start:end]

@@ -285,6 +285,20 @@ def test_fast_on_a_large_log() -> None:
     "Bearer " + "a" * 200_000,
     "-----BEGIN RSA PRIVATE KEY-----" + "A" * 200_000,
     "://" + "a" * 100_000 + ":" + "b" * 100_000,
+    "eyJabcdefgh-" * 20_000,
+    "ghp_" * 50_000,
+    "://a:b" * 30_000,
 ])
 def test_no_catastrophic_backtracking(text: str) -> None:
     assert _best_time(redact, text, repeat=1) < 0.5
+
+
+def test_excerpt_never_cuts_a_secret_into_a_recognisable_stub():
+    from prefixlint.volatile import excerpt
+
+    key = "sk-ant-api03-" + "Qm7xT2vLp9Rs4Kd8Wn3Bc6Hf1Jg5Zy0Xa" * 2
+    text = "Day Monday. padding paddi " + key + " end."
+    for point in range(0, len(text)):
+        shown = excerpt(text, point, point, 40)
+        pieces = {key[i : i + 6] for i in range(len(key) - 5)}
+        assert not any(p in shown for p in pieces), (point, shown)

@@ -142,22 +142,21 @@ def summary_lines(summary: Summary) -> list[Text]:
         f"{_plural(s.requests, 'request')} in {_plural(s.threads, 'thread')}."
     )
     findings = Text("Findings: ")
-    total = sum(s.by_severity.get(sev, 0) for sev in SEVERITIES)
-    if not total:
+    counts = [(sev, s.by_severity.get(sev, 0)) for sev in SEVERITIES]
+    if not any(n for _, n in counts):
         findings.append("none", style="green")
-    for i, sev in enumerate(SEVERITIES):
-        if not total:
-            break
-        n = s.by_severity.get(sev, 0)
-        if i:
-            findings.append(", ")
-        word = {"error": "error", "warning": "warning", "info": "info"}[sev]
-        findings.append(f"{n:,} {word}{'s' if n != 1 and sev != 'info' else ''}", style=SEVERITY_STYLE[sev] if n else "")
+    else:
+        for i, (sev, n) in enumerate(counts):
+            if i:
+                findings.append(", ")
+            word = sev if n == 1 or sev == "info" else sev + "s"
+            findings.append(f"{n:,} {word}", style=SEVERITY_STYLE[sev] if n else "")
     findings.append(".")
     lines = [checked, findings]
     skipped = sum(s.skipped.values())
     if skipped:
-        reasons = ", ".join(f"{reason} ({n:,})" for reason, n in sorted(s.skipped.items(), key=lambda kv: (-kv[1], kv[0])))
+        by_count = sorted(s.skipped.items(), key=lambda kv: (-kv[1], kv[0]))
+        reasons = ", ".join(f"{reason} ({n:,})" for reason, n in by_count)
         lines.append(Text(f"Skipped {_plural(skipped, 'record')}, not requests: {reasons}.", style="dim"))
     if s.invalid:
         lines.append(Text(f"Invalid requests: {s.invalid:,} (see input problems above).", style="yellow"))
@@ -218,6 +217,13 @@ _KIND_WORDS = {
 }
 
 
+def _label(label: str, style: str = "bold") -> Text:
+    """A Text starting with a styled label; what is appended after it stays unstyled."""
+    text = Text()
+    text.append(label, style=style)
+    return text
+
+
 def _side(label: str, r: Any, extra: str) -> Text:
     t = Text(f"{label:<9} ")
     t.append(r.origin, style="bold")
@@ -242,7 +248,7 @@ def render_explanation(exp: Any, console: Console) -> None:
         return
     console.print(_side("previous", exp.previous, ""))
     total = exp.total_tokens or 1
-    share = Text("shared prefix: ", style="bold")
+    share = _label("shared prefix: ")
     share.append(
         f"{exp.shared_blocks:,} of {_plural(exp.total_blocks, 'block')}, "
         f"~{exp.shared_tokens:,} of ~{exp.total_tokens:,} tokens ({100 * exp.shared_tokens // total}%, estimated)"
@@ -250,39 +256,39 @@ def render_explanation(exp: Any, console: Console) -> None:
     if exp.model is not None:
         share.append("; the model changed, so none of it is read from the cache", style="red")
     console.print(share)
-    change = Text("change: ", style="bold")
+    change = _label("change: ")
     change.append(_KIND_WORDS.get(exp.kind, exp.kind), style="green" if exp.kind in ("identical", "append") else "red")
     if exp.section:
         change.append(f"  (section: {exp.section})")
     console.print(change)
     if exp.pointer or exp.before is not None or exp.after is not None:
-        div = Text("first divergence: ", style="bold")
+        div = _label("first divergence: ")
         div.append(exp.pointer or "?", style="magenta")
         if exp.offset is not None:
             div.append(f" at character {exp.offset:,}")
         console.print(div)
         if exp.before is not None:
-            console.print(Text("  - before: ", style="red") + Text(exp.before))
+            console.print(_label("  - before: ", "red") + Text(exp.before))
         if exp.after is not None:
-            console.print(Text("  + after:  ", style="green") + Text(exp.after))
+            console.print(_label("  + after:  ", "green") + Text(exp.after))
     if exp.model is not None:
-        console.print(Text("model: ", style="bold") + Text(f"{exp.model[0]} -> {exp.model[1]}"))
+        console.print(_label("model: ") + Text(f"{exp.model[0]} -> {exp.model[1]}"))
     if exp.settings:
-        console.print(Text("settings changed:", style="bold"))
+        console.print(_label("settings changed:"))
         for s in exp.settings:
             label = f"{s.label} ({s.pointer})" if s.pointer else s.label
             console.print(Text(f"  {label}: {s.before if s.before is not None else '(absent)'} -> "
                                f"{s.after if s.after is not None else '(absent)'}"))
     if exp.sections:
-        line = Text("sections: ", style="bold")
+        line = _label("sections: ")
         line.append(", ".join(f"{s.section} {s.kind} ({s.before}->{s.after})" for s in exp.sections))
         console.print(line)
     if exp.details:
-        console.print(Text("details:", style="bold"))
+        console.print(_label("details:"))
         for d in exp.details:
             console.print(Text(f"  {d}"))
     if exp.rules:
-        console.print(Text("rules:", style="bold"))
+        console.print(_label("rules:"))
         for hit in exp.rules:
             t = Text("  ")
             t.append(hit.code, style="bold")
