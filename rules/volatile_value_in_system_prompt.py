@@ -1,4 +1,4 @@
-"""A value that changes between requests (a timestamp, a date, a request id) is in the system prompt.
+"""A timestamp, date or id that changes between requests is in the system prompt.
 
 ## What it does
 Scans the text of every system block for values that change with the clock or per request: ISO
@@ -49,6 +49,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from prefixlint.diff import display_text
 from prefixlint.model import SEVERITY_RANK, Block, Prompt, Violation
 from prefixlint.rulebase import RequestContext
 from prefixlint.volatile import Volatile, excerpt, find_volatile
@@ -92,11 +93,7 @@ def message_text(value: Any) -> str | None:
 def system_text(block: Block) -> str:
     """What a person reads in a system block (falls back to its JSON)."""
     text = message_text(block.value)
-    if text is not None:
-        return text
-    from prefixlint.diff import display_text
-
-    return display_text(block)
+    return text if text is not None else display_text(block)
 
 
 def scan(text: str) -> list[Volatile]:
@@ -125,10 +122,10 @@ def describe(v: Volatile) -> str:
 def why(v: Volatile, rest: str) -> str:
     """How often the value changes and what that costs; ``rest`` names what follows it in the prefix."""
     if v.severity == "warning":
-        return f"it changes daily, so the first request each day misses the cache and re-processes {rest}"
+        return f"it changes daily, so the first request each day re-processes everything after it ({rest})"
     if v.kind in _ID_KINDS:
-        return f"an id like this is minted per request or per session, so no other request shares {rest}"
-    return f"it changes with the clock, so nearly every request misses the cache and re-processes {rest}"
+        return f"ids like this differ per request or per session, so no other request reuses what follows ({rest})"
+    return f"it changes with the clock, so nearly every request re-processes everything after it ({rest})"
 
 
 def pick(values: list[Volatile]) -> dict[str, tuple[Volatile, int]]:
@@ -147,24 +144,24 @@ def pick(values: list[Volatile]) -> dict[str, tuple[Volatile, int]]:
 def where_to(prompt: Prompt) -> str:
     """Where a changing value belongs instead, in the provider's words."""
     if prompt.provider == "anthropic":
-        return "the latest user message (e.g. a `<system-reminder>` block) or request `metadata`"
-    return "the latest user message or the request's `metadata`"
+        return "the latest user message (e.g. a `<system-reminder>` block), or drop it if the model does not need it"
+    return "the latest user message, or the request's `metadata` if the model does not need it"
 
 
 def fix_for(v: Volatile, prompt: Prompt, part: str) -> str:
     if v.kind in _ID_KINDS:
         return (
             f"Keep ids out of {part}: log them on your side or send them as request metadata; if the model "
-            f"needs one, put it in the latest user message."
+            "needs one, put it in the latest user message."
         )
     if v.severity == "warning":
         return (
             f"Keep {part} byte-identical: if the model needs today's date, set it once at the start of the "
-            f"session and keep it, or give it in the latest user message instead."
+            "session and keep it, or give it in the latest user message instead."
         )
     return (
         f"Move the {label(v)} out of {part} into {where_to(prompt)}; if the model only needs the date, "
-        f"round the value to the day and set it once per session."
+        "round the value to the day and set it once per session."
     )
 
 
@@ -176,7 +173,7 @@ def check(request: RequestContext) -> Iterator[Violation]:
             more = f" (and {count - 1} more)" if count > 1 else ""
             yield Violation(
                 message=f"{describe(v)} in the system prompt at character {v.start + 1:,}{more}: "
-                + why(v, "the system prompt from there on and the whole conversation after it"),
+                + why(v, "the rest of the system prompt and the whole conversation"),
                 fix=fix_for(v, prompt, "the system prompt"),
                 pointer=block.pointer,
                 severity=v.severity,
