@@ -112,9 +112,9 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
     except Exception:  # deepdiff on exotic input must never take the run down
         return []
     lines: list[str] = []
-    for report_type, items in diff.tree.items():
-        for level in items:
-            path = level.path(output_format="list")
+    for report_type in sorted(diff.tree):
+        levels = [(level.path(output_format="list"), level) for level in diff.tree[report_type]]
+        for path, level in sorted(levels, key=lambda item: [str(p) for p in item[0]]):
             where = "/" + "/".join(str(p) for p in path) if path else "/"
             if report_type == "values_changed" or report_type == "type_changes":
                 lines.append(f"{where}: {_shorten(level.t1)} -> {_shorten(level.t2)}")

@@ -17,6 +17,12 @@ def consequence(pair: Pair, pointer: str | None) -> str:
     """'everything from /tools/2 on (about N tokens) is re-processed at full price'."""
     change: Change = pair.change
     lost = max(0, change.new_tokens - change.shared_tokens)
+    if pointer is not None:
+        # Count from the block the finding points at (an earlier change is reported on its own).
+        for i, block in enumerate(pair.new.blocks):
+            if block.pointer == pointer or block.pointer.startswith(pointer + "/"):
+                lost = sum(b.tokens for b in pair.new.blocks[max(i, change.shared_blocks) :])
+                break
     where = pointer or "the divergence"
     return f"everything from {where} on (about {lost:,} tokens, estimated) is re-processed at full price"
 

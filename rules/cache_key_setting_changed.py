@@ -90,11 +90,6 @@ _KEEP_TOOLS = (
     "only the tool definitions stay cached; the system and messages caches are invalidated, so the system "
     "prompt and the conversation{tokens} are re-processed at full price",
 )
-_EVERYTHING = (
-    _ALL,
-    "this tool is part of the tool definitions, so every cache level is invalidated and the whole "
-    "prompt{tokens} is re-processed at full price",
-)
 _BETA = (
     _MESSAGES,
     "a different beta set misses the cache (at least the messages cache; a fast-mode beta also "
@@ -169,8 +164,6 @@ _SCHEMA_FIX = (
     "variants) instead of swapping schemas between turns, or run the differently shaped step as a separate request."
 )
 
-# Versioned Anthropic tools that are rendered as tool definitions (client tools), not server tools.
-_CLIENT_TOOL_TYPES = ("bash_", "text_editor_", "computer_", "memory_")
 # Settings whose absence means the same as a value.
 _DEFAULTS: dict[str, Any] = {
     "tool_choice": {"type": "auto"},
@@ -216,7 +209,7 @@ def _server_tool(label: str, old: Any, new: Any) -> tuple[str, tuple[frozenset[s
     value = new if isinstance(new, dict) else old if isinstance(old, dict) else {}
     kind = str(value.get("type", ""))
     name = value.get("name") or kind or label.removeprefix("server tool ")
-    subject = f"{'tool' if kind.startswith(_CLIENT_TOOL_TYPES) else 'server tool'} `{name}` (`{kind}`)"
+    subject = f"server tool `{name}` (`{kind}`)"
     if old is None:
         what = f"{subject} added"
     elif new is None:
@@ -224,12 +217,6 @@ def _server_tool(label: str, old: Any, new: Any) -> tuple[str, tuple[frozenset[s
     else:
         lines = explain(old, new, limit=2)
         what = f"{subject} reconfigured ({'; '.join(lines)})" if lines else f"{subject} reconfigured"
-    if kind.startswith(_CLIENT_TOOL_TYPES):
-        fix = (
-            "Send the same tools on every turn; steer with instructions in the next user message instead of "
-            "adding or removing a tool."
-        )
-        return what, _EVERYTHING, fix
     return what, _KEEP_TOOLS, _SERVER_FIX
 
 

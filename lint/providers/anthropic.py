@@ -51,10 +51,24 @@ def _tool_block(tool: dict[str, Any], pointer: str) -> Block:
     )
 
 
+# Versioned Anthropic-defined tools that run on the client and are rendered as tool definitions.
+CLIENT_TOOL_TYPES = ("bash_", "text_editor_", "computer_", "memory_")
+
+
 def is_server_tool(tool: dict[str, Any]) -> bool:
-    """Server tools (web search, web fetch, code execution...) have a versioned ``type``."""
+    """Server tools (web search, web fetch, code execution...) have a versioned ``type``.
+
+    They are settings of the request (toggling one invalidates the system and messages caches),
+    unlike the Anthropic-defined client tools (bash, text editor, computer, memory), which are
+    rendered with the other tool definitions.
+    """
     kind = tool.get("type")
-    return isinstance(kind, str) and kind != "custom" and "input_schema" not in tool
+    return (
+        isinstance(kind, str)
+        and kind != "custom"
+        and "input_schema" not in tool
+        and not kind.startswith(CLIENT_TOOL_TYPES)
+    )
 
 
 def content_parts(block: Any, pointer: str) -> list[tuple[bytes, bytes]]:
