@@ -337,8 +337,8 @@ def _analyse(pair: Pair) -> History:
     if pair.section("messages").kind in ("same", "append", "reserialize", "added", "removed"):
         return _EMPTY
     P, N = prev.messages, new.messages
-    a = [_identity(prev, m) for m in P]
-    b = [_identity(new, m) for m in N]
+    a = [m.canon for m in P]
+    b = [m.canon for m in N]
     if b[: len(a)] == a:
         return _EMPTY  # only re-serialised (canonically equal): unstable-json-key-order
     ctx = _Ctx(prev, new)
@@ -427,16 +427,6 @@ def _analyse(pair: Pair) -> History:
             continue
         _compare(ctx, history, i, j, prepend_only=False, last_user=(i == last_user))
     return history
-
-
-def _identity(prompt: Prompt, m: Message) -> bytes:
-    """A message's canonical identity; a Responses string ``input`` counts as the user message it is."""
-    if prompt.api == "responses" and m.pointer == "/input" and isinstance(prompt.blocks[m.first].value, str):
-        from prefixlint.providers.openai import normalize_responses
-
-        item = {"role": "user", "content": prompt.blocks[m.first].value}
-        return normalize_responses({"input": [item]}, prompt.record).messages[0].canon
-    return m.canon
 
 
 def _completed_prefill(ctx: _Ctx, i: int, j: int) -> bool:

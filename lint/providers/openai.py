@@ -35,8 +35,11 @@ def _tool_block(tool: dict[str, Any], pointer: str) -> Block:
 
 
 def _content_parts(content: Any, pointer: str) -> list[tuple[bytes, bytes]]:
-    """A string content renders like a list holding one text part with the same text."""
-    if content is None:
+    """A string content renders like a list holding one text part with the same text.
+
+    Absent, null and empty content render alike (nothing).
+    """
+    if content is None or content == "" or content == []:
         return []
     if isinstance(content, str):
         return [text_part(content)]
@@ -181,8 +184,10 @@ def normalize_responses(body: dict[str, Any], record: Record) -> Prompt:
 
     items = body.get("input")
     if isinstance(items, str):
+        # A string input is rendered as the one user message it stands for.
         first = len(blocks)
-        blocks.append(make_block("messages", "/input", "message", items, [text_part(items)], msg=0, role="user"))
+        _role, kind, parts = _item_parts({"role": "user", "content": items}, "/input")
+        blocks.append(make_block("messages", "/input", kind, items, parts, msg=0, role="user"))
         messages.append(make_message(0, "user", "/input", blocks, first))
     elif items is not None:
         leading = not instructions
