@@ -224,6 +224,10 @@ def check(
         for d in result.diagnostics:
             if d.origin.line is None and d.origin.entry is None:
                 _error(str(d))  # a path that could not be read at all
+        if result.summary.files == 0 and not result.input_error:
+            sys.stderr.write(
+                f"{PROG}: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
+            )
         if fmt is Format.json:
             from prefixlint.report import json as json_report
 

@@ -512,3 +512,12 @@ def test_secret_cut_at_the_excerpt_edge_does_not_leak(runner, tmp_path, monkeypa
     write_log(tmp_path / "edge.jsonl", conversation(systems=systems, drop_tool=False))
     result = invoke(runner, "check", "edge.jsonl", "--format", "json")
     assert "sk-ant-api03" not in result.stdout and "Qm7x" not in result.stdout
+
+
+def test_directory_without_logs_warns(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    proc = subprocess.run(
+        [sys.executable, "-m", "prefixlint", "check", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == "prefixlint: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
