@@ -226,7 +226,10 @@ def _describe(change: Change) -> None:
     change.offset = offset
     change.before = excerpt(old_text, offset, offset, EXCERPT_WIDTH)
     change.after = excerpt(new_text, offset, offset, EXCERPT_WIDTH)
-    change.details = explain(old.value, new.value)
+    if change.kind in ("edit", "reserialize"):
+        # Only an edited block is the same item in two versions; after a deletion, insertion or
+        # reorder the two blocks at the divergence are different items, not worth a deepdiff.
+        change.details = explain(old.value, new.value)
 
 
 def pointer_of(section: str, prompt: Prompt) -> str:

@@ -361,7 +361,7 @@ def test_diff_json_explains_the_removed_tool(runner, log):
     assert exp["shared_blocks"] == 1 and exp["total_blocks"] == 6
     assert 0 < exp["shared_tokens"] < exp["total_tokens"]
     assert exp["before"].startswith('{"name":"write"') and exp["after"].startswith('{"name":"search"')
-    assert "/name: 'write' -> 'search'" in exp["details"]
+    assert exp["details"] == []  # the blocks at a deletion are different tools: nothing to deepdiff
     assert {s["section"]: s["kind"] for s in exp["sections"]} == {
         "tools": "delete", "system": "same", "messages": "append",
     }
