@@ -31,6 +31,7 @@ from prefixlint.rulebase import Pair, RequestContext, Rule
 from prefixlint.threads import Assignment, ThreadTracker
 
 FAIL_ON = ("error", "warning", "info", "never")
+MEMO_SIZE = 1024  # distinct (rule, section content) results kept for request rules
 
 
 @dataclass(slots=True)
@@ -94,6 +95,7 @@ class Linter:
         self.summary = Summary()
         self.findings: list[Finding] = []
         self.diagnostics: list[Diagnostic] = []
+        self._memo: dict[tuple[str, bytes], list[Violation]] = {}
 
     def lint_path(self, path: str) -> None:
         self.summary.files += 1
@@ -102,7 +104,7 @@ class Linter:
             thread = assignment.thread
             ctx = RequestContext(prompt, thread.id, assignment.turn)
             for rule in self.request_rules:
-                for v in rule.check(ctx):
+                for v in self._request_violations(rule, ctx):
                     key = (thread.number, rule.code, v.pointer, v.key)
                     if key in seen:
                         continue
@@ -114,6 +116,20 @@ class Linter:
                 for rule in self.pair_rules:
                     for v in rule.check(pair):
                         self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+
+    def _request_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation] | Iterable[Violation]:
+        """Run a request rule, once per distinct content of the sections it declares it reads."""
+        if not rule.reads:
+            return rule.check(ctx)
+        key = (rule.code, digest(b"".join(
+            b.pointer.encode() + b.hash for b in ctx.prompt.blocks if b.section in rule.reads
+        )))
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = list(rule.check(ctx))
+            if len(self._memo) > MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+        return found
 
     def _stamp(self, rule: Rule, v: Violation, origin: Origin, thread: str, signature: str, turn: int) -> None:
         severity = v.severity or rule.severity
@@ -173,7 +189,8 @@ def iter_turns(
 
 
 def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:
-    linter = Linter(rules, options)
+    """Lint every path with the rules that ``options.select``/``options.ignore`` leave."""
+    linter = Linter(select_rules(rules, options.select, options.ignore), options)
     input_error = False
     for given in paths:
         try:

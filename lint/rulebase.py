@@ -7,7 +7,10 @@ location and fingerprint onto what they yield.
 
 Scopes:
 - ``request``: ``check(request: RequestContext)``, one request on its own. The engine reports a
-  violation once per thread (the first turn where it appears), not on every request.
+  violation once per thread (the first turn where it appears), not on every request. A request
+  rule that depends only on the blocks of some sections declares them in ``READS`` (e.g.
+  ``READS = ("system",)``): the engine then runs it once per distinct content of those sections
+  and reuses its violations for every request that repeats that content.
 - ``pair``: ``check(pair: Pair)``, two consecutive turns of a thread, with their Change computed once.
 """
 
@@ -20,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from prefixlint.diff import Change, SectionDiff, section_diff
-from prefixlint.model import CATEGORIES, SEVERITIES, Prompt, Violation
+from prefixlint.model import CATEGORIES, SECTIONS, SEVERITIES, Prompt, Violation
 
 SCOPES = ("request", "pair")
 DOC_SECTIONS = ("## What it does", "## Why does this break the cache?", "## Example", "## Fix", "## Source")
@@ -63,6 +66,7 @@ class Rule:
     check: Callable[[Any], Iterable[Violation]]
     doc: str
     module: str
+    reads: tuple[str, ...] | None = None
 
     @property
     def summary(self) -> str:
@@ -80,6 +84,7 @@ class Rule:
             check=module.check,
             doc=(module.__doc__ or "").strip(),
             module=module.__name__,
+            reads=getattr(module, "READS", None),
         )
         problems = rule.problems()
         if problems:
@@ -98,6 +103,8 @@ class Rule:
             out.append(f"unknown severity {self.severity!r}")
         if self.scope not in SCOPES:
             out.append(f"unknown scope {self.scope!r}")
+        if self.reads is not None and (self.scope != "request" or not set(self.reads) <= set(SECTIONS)):
+            out.append(f"READS {self.reads!r} must name sections of a request-scope rule")
         for heading in DOC_SECTIONS:
             if heading not in self.doc:
                 out.append(f"documentation lacks the section {heading!r}")

@@ -15,7 +15,8 @@ conversation:
 2. at least half of the thread's messages reappear in the new request (at least two of them, or
    one when the tools or the system prompt are also unchanged); or
 3. nothing but the first message differs, and it is a light edit of the thread's first message
-   (same tools and system prompt, the conversation grew).
+   (same tools and system prompt, the conversation grew, and what changed is a timestamp, a date,
+   an id or whitespace: two requests from one template are different conversations).
 
 A side call that repeats only the first user message under another system prompt and other tools
 (a title generator) does not join. A request identical to a thread's last turn starts a sibling
@@ -94,6 +95,28 @@ def similarity(a: str, b: str) -> float:
     ra, rb = a[pre:][::-1], b[pre:][::-1]
     suf = first_difference(ra, rb)
     return min(1.0, (pre + suf) / longest)
+
+
+def light_edit(a: str, b: str) -> bool:
+    """Two versions of one message: nearly identical, the difference being a volatile value
+    (a timestamp, a date, an id) or whitespace. Two different requests built from one template
+    ("Fix a.py" / "Fix b.py") are not a light edit."""
+    if similarity(a, b) < FIRST_MESSAGE_SIMILARITY:
+        return False
+    from prefixlint.diff import first_difference
+    from prefixlint.volatile import find_volatile
+
+    pre = first_difference(a, b)
+    suf = first_difference(a[pre:][::-1], b[pre:][::-1])
+    for text in (a, b):
+        end = len(text) - suf
+        if not text[pre:end].strip():
+            return True
+        lo = max(0, pre - 40)
+        for v in find_volatile(text[lo : end + 40]):
+            if v.start + lo < max(end, pre + 1) and v.end + lo > pre:
+                return True
+    return False
 
 
 def is_compaction_request(p: Prompt) -> bool:
@@ -197,14 +220,14 @@ class ThreadTracker:
     def _edited_first(self, p: Prompt, partition: str | None) -> Thread | None:
         if len(p.messages) < 2:
             return None
-        best, best_sim = None, FIRST_MESSAGE_SIMILARITY
+        best = None
+        first = _text_of(p, 0)
         for number in self.by_shape.get((_tools_key(p), _system_key(p)), ()):
             t = self.live[number]
             if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
                 continue
-            sim = similarity(_text_of(t.head, 0), _text_of(p, 0))
-            if sim >= best_sim:
-                best, best_sim = t, sim
+            if light_edit(_text_of(t.head, 0), first) and (best is None or t.number > best.number):
+                best = t
         return best
 
     def assign(self, p: Prompt) -> Assignment:

@@ -59,6 +59,7 @@ NAME = "volatile-value-in-system-prompt"
 CATEGORY = "system"
 SEVERITY = "error"
 SCOPE = "request"
+READS = ("system",)  # depends only on these blocks: run once per distinct content
 
 # A value introduced as an example is a constant ("e.g. 2024-01-15T09:30:00Z", "such as 1700000000").
 _EXAMPLE = re.compile(r"(?:\be\.?g\.|\bfor (?:example|instance)\b|\bexamples?\b|\bsuch as\b)[^.!?\n]{0,40}$", re.I)

@@ -54,6 +54,7 @@ NAME = "volatile-value-in-tool-definition"
 CATEGORY = "tools"
 SEVERITY = "error"
 SCOPE = "request"
+READS = ("tools",)  # depends only on these blocks: run once per distinct content
 
 # Schema keywords whose values are illustrations, not the prompt's live state.
 _EXAMPLE_KEYS = frozenset(("examples", "example", "x-example", "x-examples"))

@@ -285,3 +285,35 @@ def test_edited_turn_is_not_captured_by_a_side_call_on_the_first_message(tmp_pat
         anth(MAIN_SYSTEM, MAIN_TOOLS, edited),
     ]
     assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1), (3, "T1", 2), (4, "T1", 3), (5, "T1", 4)]
+
+
+def test_light_edit_of_a_lone_first_message_stays_in_its_thread(tmp_path):
+    """Turn 1 had one message; turn 2 re-sends it with a refreshed timestamp plus a reply."""
+    first = "Context: generated at 2026-11-24T10:42:03Z. Fix the failing test in tests/test_parser.py"
+    edited = first.replace("10:42:03", "10:43:19")
+    records = [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": first}]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": "Unrelated question about billing"}]),
+        anth(
+            MAIN_SYSTEM,
+            MAIN_TOOLS,
+            [{"role": "user", "content": edited}, {"role": "assistant", "content": "Looking."}, {"role": "user", "content": "Go on."}],
+        ),
+    ]
+    assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1), (3, "T1", 2)]
+
+
+def test_requests_from_one_template_are_different_conversations(tmp_path):
+    records = [
+        anth(MAIN_SYSTEM, MAIN_TOOLS, [{"role": "user", "content": "Fix the failing test in tests/test_a.py"}]),
+        anth(
+            MAIN_SYSTEM,
+            MAIN_TOOLS,
+            [
+                {"role": "user", "content": "Fix the failing test in tests/test_b.py"},
+                {"role": "assistant", "content": "Looking."},
+                {"role": "user", "content": "Go on."},
+            ],
+        ),
+    ]
+    assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1)]
