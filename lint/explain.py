@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from prefixlint import providers, sources
+from prefixlint import engine, providers, sources
 from prefixlint.diff import EXCERPT_WIDTH, Change, compare, display_text, first_difference, section_diff
 from prefixlint.diff import explain as explain_values
 from prefixlint.model import SECTIONS, BodyError, Diagnostic, InputError, Origin, Prompt
 from prefixlint.providers.base import dumps
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, Rule
-from prefixlint.threads import ThreadTracker
 from prefixlint.volatile import excerpt
 
 
@@ -188,23 +187,25 @@ def load(target: Target, provider: str | None = None, session_key: str | None = 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _past(target: Target, origin: Origin) -> bool:
+    if target.line is not None:
+        return origin.line is not None and origin.line > target.line
+    return origin.entry is not None and target.entry is not None and origin.entry > target.entry
+
+
 def _in_thread(target: Target, provider: str | None, session_key: str | None):
-    tracker = ThreadTracker()
-    for record, hit in _read(target, session_key):
-        if not hit:
-            kind, _ = providers.detect(record.body, record, provider)
-            if kind is None:
-                continue
-            try:
-                prompt = providers.normalize(kind, record.body, record)
-            except BodyError:
-                continue
-            if record.session is not None:
-                prompt.keys["session"] = record.session
-            tracker.assign(prompt)
-            continue
-        prompt = _prompt(record, provider)
-        return prompt, tracker.assign(prompt)
+    """The target request and its thread assignment, from the engine's own pipeline."""
+    _check_path(target.path)
+    options = engine.Options(provider=provider, session_key=session_key)
+    try:
+        for record, prompt, assignment in engine.iter_turns(target.path, options):
+            if target.matches(record.origin):
+                return prompt, assignment
+            if _past(target, record.origin):
+                break
+    except InputError as exc:
+        raise ExplainError(str(exc)) from None
+    load(target, provider, session_key)  # raises the reason: not a request, invalid, no such line
     raise AssertionError("unreachable")  # pragma: no cover
 
 
