@@ -104,7 +104,7 @@ class Linter:
             thread = assignment.thread
             ctx = RequestContext(prompt, thread.id, assignment.turn)
             for rule in self.request_rules:
-                for v in self._request_violations(rule, ctx):
+                for v in self._guarded(rule, record, self._request_violations, ctx):
                     key = (thread.number, rule.code, v.pointer, v.key)
                     if key in seen:
                         continue
@@ -114,8 +114,18 @@ class Linter:
                 change = compare(assignment.prev, prompt)
                 pair = Pair(assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork)
                 for rule in self.pair_rules:
-                    for v in rule.check(pair):
+                    for v in self._guarded(rule, record, lambda r, p: r.check(p), pair):
                         self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+
+    def _guarded(self, rule: Rule, record: Record, run_rule, arg) -> list[Violation]:
+        """A rule that crashes on one record costs that record a diagnostic, not the whole run."""
+        try:
+            return list(run_rule(rule, arg))
+        except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+            self.diagnostics.append(
+                Diagnostic(record.origin, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+            )
+            return []
 
     def _request_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation] | Iterable[Violation]:
         """Run a request rule, once per distinct content of the sections it declares it reads."""
@@ -178,6 +188,12 @@ def iter_turns(
             except BodyError as exc:
                 summary.invalid += 1
                 diagnostics.append(Diagnostic(record.origin, f"invalid {kind[0]} request: {exc.message}"))
+                continue
+            except Exception as exc:  # noqa: BLE001 - a shape no check foresaw: reported, never a traceback
+                summary.invalid += 1
+                diagnostics.append(
+                    Diagnostic(record.origin, f"internal error reading the {kind[0]} request: {type(exc).__name__}: {exc}")
+                )
                 continue
             if record.session is not None:
                 prompt.keys["session"] = record.session

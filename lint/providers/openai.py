@@ -18,6 +18,7 @@ from prefixlint.providers.base import (
     make_block,
     make_message,
     text_part,
+    type_name,
 )
 
 _SYSTEM_ROLES = ("system", "developer")
@@ -148,6 +149,8 @@ def _item_parts(item: Any, pointer: str) -> tuple[str, str, list[tuple[bytes, by
         return "user", "message", [text_part(item)]
     item = expect_dict(item, pointer)
     kind = item.get("type") or "message"
+    if not isinstance(kind, str):
+        raise BodyError(pointer + "/type", f"{pointer}/type must be a string, got {type_name(kind)}")
     if kind == "message" or ("role" in item and "type" not in item):
         role = str(item.get("role", "user"))
         head = f"message\x00{role}".encode()
