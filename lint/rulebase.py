@@ -47,6 +47,7 @@ class Pair:
     turn: int
     fork: bool = False
     _sections: dict[str, SectionDiff] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # analyses shared by several rules of one pair
 
     def section(self, name: str) -> SectionDiff:
         """The diff of one section, computed once per pair."""

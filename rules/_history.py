@@ -72,16 +72,14 @@ class History:
 
 
 _EMPTY = History()
-_cache: list[Any] = [None, None]  # (pair, History): the rules of one pair share one analysis
 
 
 def analyse(pair: Pair) -> History:
     """The history changes of a pair, computed once for all history rules."""
-    if _cache[0] is pair:
-        return _cache[1]
-    result = _analyse(pair)
-    _cache[0], _cache[1] = pair, result
-    return result
+    found = pair.memo.get("history")
+    if found is None:
+        found = pair.memo["history"] = _analyse(pair)
+    return found
 
 
 def reprocessed(prompt: Prompt, start: int) -> str:
