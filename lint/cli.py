@@ -196,7 +196,8 @@ def check(
     Its JSON Schema ships in the package as prefixlint/schemas/report-v1.json. Fingerprints do not
     depend on line numbers.
 
-    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error or unreadable input.
+    Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 usage error, a path that could not be read, or
+    input from which nothing could be read (malformed lines are reported and the rest is linted).
     """
     from prefixlint import engine
     from prefixlint.rules import RULES

@@ -63,7 +63,10 @@ class RunResult:
     input_error: bool = False
 
     def exit_code(self, fail_on: str) -> int:
-        if self.input_error or self.diagnostics:
+        """2 when an input path could not be read, or nothing at all could be read from the input;
+        otherwise findings decide. Malformed records are reported as diagnostics, and the rest of
+        the input is linted and judged on its findings."""
+        if self.input_error or (self.diagnostics and self.summary.records == 0):
             return 2
         if fail_on == "never":
             return 0

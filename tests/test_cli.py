@@ -265,7 +265,7 @@ def test_invalid_lines_become_diagnostics(runner, tmp_path, monkeypatch):
     (tmp_path / "bad.jsonl").write_bytes(data + b"\n")
 
     result = invoke(runner, "check", "bad.jsonl", "--format", "json")
-    assert result.exit_code == 2
+    assert result.exit_code == 1  # the readable lines are linted and judged on their findings
     report = orjson.loads(result.stdout)
     assert [(d["file"], d["line"]) for d in report["diagnostics"]] == [("bad.jsonl", 2), ("bad.jsonl", 4)]
     assert "invalid JSON" in report["diagnostics"][0]["message"]
@@ -273,7 +273,8 @@ def test_invalid_lines_become_diagnostics(runner, tmp_path, monkeypatch):
     assert [(f["code"], f["location"]["line"]) for f in report["findings"]] == [("PL101", 3), ("PL401", 5)]
 
     text = invoke(runner, "check", "bad.jsonl")
-    assert text.exit_code == 2
+    assert text.exit_code == 1
+    assert invoke(runner, "check", "bad.jsonl", "--fail-on", "never").exit_code == 0
     assert "bad.jsonl:2: invalid JSON" in text.stdout
     assert "bad.jsonl:4: invalid UTF-8" in text.stdout
     assert "Traceback" not in text.output
@@ -521,3 +522,11 @@ def test_directory_without_logs_warns(tmp_path):
     )
     assert proc.returncode == 0
     assert proc.stderr == "prefixlint: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
+
+
+def test_a_file_with_nothing_readable_exits_2(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junk.jsonl").write_bytes(b"{not json\n\xff\xfe\n")
+    result = invoke(runner, "check", "junk.jsonl", "--fail-on", "never")
+    assert result.exit_code == 2
+    assert "junk.jsonl:1: invalid JSON" in result.stdout and "junk.jsonl:2: invalid UTF-8" in result.stdout
