@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from prefixlint import providers, sources
+from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, impact
+from prefixlint.cache.tables import load_tables
 from prefixlint.diff import compare
 from prefixlint.model import (
     SEVERITY_RANK,
@@ -41,6 +43,7 @@ class Options:
     provider: str | None = None
     session_key: str | None = None
     fail_on: str = "error"
+    tables: dict | None = None  # overrides of the cache model's data tables
 
 
 @dataclass(slots=True)
@@ -61,6 +64,7 @@ class RunResult:
     summary: Summary
     diagnostics: list[Diagnostic]
     input_error: bool = False
+    threads: list[ThreadStats] = field(default_factory=list)
 
     def exit_code(self, fail_on: str) -> int:
         """2 when an input path could not be read, or nothing at all could be read from the input;
@@ -88,6 +92,20 @@ def unknown_selectors(rules: list[Rule], selectors: Iterable[str]) -> list[str]:
     return [s for s in selectors if s.strip() and not any(_matches(r, s) for r in rules)]
 
 
+@dataclass(slots=True)
+class _Turn:
+    """One request being linted: what findings are stamped with."""
+
+    record: Record
+    prompt: Prompt
+    thread: str
+    signature: str
+    number: int
+    cache: TurnCache | None
+    prev_cache: TurnCache | None
+    lost: tuple[int, float | None] | None = None
+
+
 class Linter:
     """Lints one file (one stream of records) at a time with its own thread tracker."""
 
@@ -99,26 +117,45 @@ class Linter:
         self.findings: list[Finding] = []
         self.diagnostics: list[Diagnostic] = []
         self._memo: dict[tuple[str, bytes], list[Violation]] = {}
+        self.threads: list[ThreadStats] = []
+        self.tables = load_tables(options.tables)
 
     def lint_path(self, path: str) -> None:
         self.summary.files += 1
         seen: set[tuple] = set()
+        sim = CacheSimulator(path if path != sources.STDIN else "<stdin>", self.tables)
         for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics):
             thread = assignment.thread
-            ctx = RequestContext(prompt, thread.id, assignment.turn)
+            prev_cache = thread.cache if assignment.prev is not None else None
+            cache = sim.observe(prompt, thread.number, thread.id, prev_cache, assignment.fork)
+            if not assignment.fork:
+                thread.cache = cache
+            turn = _Turn(record, prompt, thread.id, thread.signature, assignment.turn, cache, prev_cache)
+            ctx = RequestContext(prompt, thread.id, assignment.turn, cache)
             for rule in self.request_rules:
                 for v in self._guarded(rule, record, self._request_violations, ctx):
                     key = (thread.number, rule.code, v.pointer, v.key)
                     if key in seen:
                         continue
                     seen.add(key)
-                    self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+                    self._stamp(rule, v, turn)
             if assignment.prev is not None and self.pair_rules:
                 change = compare(assignment.prev, prompt)
-                pair = Pair(assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork)
+                pair = Pair(
+                    assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork,
+                    cache=cache, prev_cache=prev_cache,
+                )
                 for rule in self.pair_rules:
                     for v in self._guarded(rule, record, lambda r, p: r.check(p), pair):
-                        self._stamp(rule, v, record.origin, thread.id, thread.signature, assignment.turn)
+                        self._stamp(rule, v, turn)
+            if turn.lost:
+                stats = sim.threads[thread.id]
+                stats.lost_tokens += turn.lost[0]
+                if turn.lost[1] is None:
+                    stats.priced = False
+                else:
+                    stats.lost_usd += turn.lost[1]
+        self.threads.extend(sim.summary())
 
     def _guarded(self, rule: Rule, record: Record, run_rule, arg) -> list[Violation]:
         """A rule that crashes on one record costs that record a diagnostic, not the whole run."""
@@ -144,14 +181,22 @@ class Linter:
                 self._memo.pop(next(iter(self._memo)))
         return found
 
-    def _stamp(self, rule: Rule, v: Violation, origin: Origin, thread: str, signature: str, turn: int) -> None:
+    def _stamp(self, rule: Rule, v: Violation, turn: _Turn) -> None:
         severity = v.severity or rule.severity
+        origin = turn.record.origin
         fingerprint = digest(
             "\x00".join(
-                (rule.code, origin.file, signature, str(turn), v.pointer or "", v.key or "")
+                (rule.code, origin.file, turn.signature, str(turn.number), v.pointer or "", v.key or "")
             ).encode()
         ).hex()
         excerpt = {k: redact(t) for k, t in v.excerpt.items()} if v.excerpt else None
+        impact = v.impact
+        if impact is None and turn.cache is not None:
+            impact = self._impact(turn, rule, v)
+        if impact is not None:
+            tokens, cost = impact.get("tokens", 0), impact.get("cost_usd")
+            if tokens and (turn.lost is None or tokens > turn.lost[0]):
+                turn.lost = (tokens, cost)  # one turn's loss counts once, at its largest
         self.findings.append(
             Finding(
                 code=rule.code,
@@ -160,12 +205,30 @@ class Linter:
                 severity=severity,
                 message=redact(v.message),
                 fix=redact(v.fix),
-                location=Location(origin.file, origin.line, origin.entry, v.pointer, thread, turn),
+                location=Location(origin.file, origin.line, origin.entry, v.pointer, turn.thread, turn.number),
                 fingerprint=fingerprint,
                 excerpt=excerpt,
+                impact=impact,
             )
         )
         self.summary.by_severity[severity] += 1
+
+    @staticmethod
+    def _impact(turn: _Turn, rule: Rule, v: Violation) -> dict:
+        """Tokens and money a finding costs: from the block it points at (everything for a model
+        switch; from the lost level for a setting), as the cache model estimates them."""
+        index = None
+        whole = rule.category == "model"
+        if v.pointer and not whole:
+            for i, block in enumerate(turn.prompt.blocks):
+                if block.pointer == v.pointer or block.pointer.startswith(v.pointer + "/"):
+                    index = i
+                    break
+        if index is None and not whole and turn.prev_cache is not None and rule.scope == "pair":
+            # a setting: the level it invalidates starts after the shared prefix
+            shared = sum(1 for a, b in zip(turn.prev_cache.cum, turn.cache.cum) if a == b)
+            index = shared
+        return impact(turn.cache, turn.prev_cache, index, whole)
 
 
 def iter_turns(
@@ -227,4 +290,4 @@ def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:
     for d in linter.diagnostics:
         d.message = redact(d.message)
     linter.findings.sort(key=lambda f: f.sort_key())
-    return RunResult(linter.findings, linter.summary, linter.diagnostics, input_error)
+    return RunResult(linter.findings, linter.summary, linter.diagnostics, input_error, linter.threads)

@@ -154,6 +154,7 @@ class Violation:
     severity: str | None = None  # overrides the rule's default (e.g. a date alone is a warning)
     excerpt: dict[str, str] | None = None  # {"before": ..., "after": ...} or {"text": ...}
     key: str | None = None  # extra stable discriminator for the fingerprint
+    impact: dict[str, Any] | None = None  # set by cache rules that know their cost better than the engine
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ class RequestContext:
     prompt: Prompt
     thread: str
     turn: int
+    cache: Any = None  # the cache model's TurnCache for this request
 
 
 @dataclass(slots=True)
@@ -47,6 +48,8 @@ class Pair:
     turn: int
     fork: bool = False
     _sections: dict[str, SectionDiff] = field(default_factory=dict)
+    cache: Any = None  # the cache model's TurnCache for the new turn
+    prev_cache: Any = None  # and for the previous turn
     memo: dict[str, Any] = field(default_factory=dict)  # analyses shared by several rules of one pair
 
     def section(self, name: str) -> SectionDiff:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from prefixlint.model import Prompt
 from prefixlint.providers.base import digest
@@ -55,6 +56,7 @@ class Thread:
     turns: int = 1
     seen: int = 0
     size: int = 0
+    cache: Any = None  # the cache model's figures for the last turn (set by the engine)
 
     @property
     def id(self) -> str:

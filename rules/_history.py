@@ -82,11 +82,12 @@ def analyse(pair: Pair) -> History:
     return found
 
 
-def reprocessed(prompt: Prompt, start: int) -> str:
+def reprocessed(pair: Pair, start: int) -> str:
     """'everything from /messages/2 on (about N tokens, estimated) is re-processed at full price'."""
-    tokens = sum(b.tokens for b in prompt.blocks[start:])
-    where = prompt.blocks[start].pointer if start < len(prompt.blocks) else "there"
-    return f"everything from {where} on (about {tokens:,} tokens, estimated) is re-processed at full price"
+    from prefixlint.rules._util import lost_tokens
+
+    where = pair.new.blocks[start].pointer if start < len(pair.new.blocks) else "there"
+    return f"everything from {where} on (about {lost_tokens(pair, start):,} tokens, estimated) is re-processed at full price"
 
 
 def more(events: list[Event], noun: str, nouns: str | None = None) -> str:

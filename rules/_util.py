@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prefixlint.cache.simulator import impact
 from prefixlint.diff import Change
 from prefixlint.rulebase import Pair
 
@@ -13,16 +14,30 @@ SECTION_WORDS = {
 }
 
 
+def lost_tokens(pair: Pair, index: int | None) -> int:
+    """Tokens re-processed from block ``index`` on (the whole prompt for None): the cache model's
+    figure, the same as the finding's impact, or a plain estimate when there is no cache model."""
+    if pair.cache is not None:
+        return impact(pair.cache, pair.prev_cache, index, whole=index is None)["tokens"]
+    return sum(b.tokens for b in pair.new.blocks[index or 0 :])
+
+
+def block_index(pair: Pair, pointer: str | None) -> int | None:
+    """Index in the new request of the block a pointer names (or the first block under it)."""
+    if pointer is None:
+        return None
+    for i, block in enumerate(pair.new.blocks):
+        if block.pointer == pointer or block.pointer.startswith(pointer + "/"):
+            return i
+    return None
+
+
 def consequence(pair: Pair, pointer: str | None) -> str:
-    """'everything from /tools/2 on (about N tokens) is re-processed at full price'."""
-    change: Change = pair.change
-    lost = max(0, change.new_tokens - change.shared_tokens)
-    if pointer is not None:
-        # Count from the block the finding points at (an earlier change is reported on its own).
-        for i, block in enumerate(pair.new.blocks):
-            if block.pointer == pointer or block.pointer.startswith(pointer + "/"):
-                lost = sum(b.tokens for b in pair.new.blocks[max(i, change.shared_blocks) :])
-                break
+    """'everything from /tools/2 on (about N tokens, estimated) is re-processed at full price'."""
+    index = block_index(pair, pointer)
+    if index is None:
+        index = pair.change.shared_blocks
+    lost = lost_tokens(pair, index)
     where = pointer or "the divergence"
     return f"everything from {where} on (about {lost:,} tokens, estimated) is re-processed at full price"
 

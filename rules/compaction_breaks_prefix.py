@@ -40,7 +40,7 @@ from collections.abc import Iterator
 
 from prefixlint.model import Prompt, Violation
 from prefixlint.rulebase import Pair
-from prefixlint.rules._util import excerpt_of, names
+from prefixlint.rules._util import excerpt_of, lost_tokens, names
 
 CODE = "PL306"
 NAME = "compaction-breaks-prefix"
@@ -90,8 +90,8 @@ def check(pair: Pair) -> Iterator[Violation]:
             break
         shared += 1
     history = sum(blk.tokens for m in new.messages[:shared] for blk in new.blocks[m.first : m.first + m.count])
-    lost = max(0, pair.change.new_tokens - pair.change.shared_tokens)
     pointer = pair.change.pointer or "/system"
+    lost = lost_tokens(pair, pair.change.shared_blocks)
     yield Violation(
         message=f"summarisation request re-sends the conversation's {shared} messages (about {history:,} tokens) "
         f"with {' and '.join(what)}: it cannot read the conversation's cache, so about {lost:,} tokens "

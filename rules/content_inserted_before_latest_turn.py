@@ -53,7 +53,7 @@ def check(pair: Pair) -> Iterator[Violation]:
         return
     first = events[0]
     yield Violation(
-        message=f"{first.text}{more(events, 'inserted message')}: {reprocessed(pair.new, first.start)}",
+        message=f"{first.text}{more(events, 'inserted message')}: {reprocessed(pair, first.start)}",
         fix="Append new context after the history, in the newest user message, and keep it unchanged in later "
         "turns; never insert messages or text in front of messages that were already sent.",
         pointer=first.pointer,

@@ -63,7 +63,7 @@ def check(pair: Pair) -> Iterator[Violation]:
     first = events[0]
     yield Violation(
         message=f"{first.text}{more(events, 'change to earlier messages', 'changes to earlier messages')}: "
-        + reprocessed(pair.new, first.start),
+        + reprocessed(pair, first.start),
         fix="Treat sent messages as immutable: send every earlier message back exactly as it was sent, and "
         "append corrections or updates as a new message instead of editing an old one.",
         pointer=first.pointer,

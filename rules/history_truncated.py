@@ -53,7 +53,7 @@ def check(pair: Pair) -> Iterator[Violation]:
         return
     first = events[0]
     yield Violation(
-        message=f"{first.text}: {reprocessed(pair.new, first.start)}; "
+        message=f"{first.text}: {reprocessed(pair, first.start)}; "
         "a window that slides re-processes the whole conversation on every turn",
         fix="Do not slide a window over the history: let it grow, and compact rarely and on purpose (fork with "
         "the identical prefix plus a summarize instruction, then start a new conversation from the summary); "

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 
 from prefixlint.model import Violation
 from prefixlint.rulebase import Pair
+from prefixlint.rules._util import lost_tokens
 
 CODE = "PL401"
 NAME = "model-switched"
@@ -44,7 +45,7 @@ def check(pair: Pair) -> Iterator[Violation]:
     old, new = pair.change.model
     yield Violation(
         message=f"model switched from `{old}` to `{new}` within the conversation: caches are per model, so the "
-        f"whole prompt (about {pair.change.new_tokens:,} tokens, estimated) is re-processed at full price",
+        f"whole prompt (about {lost_tokens(pair, None):,} tokens, estimated) is re-processed at full price",
         fix="Keep one model per conversation; run steps that need another model as a subagent with its own "
         "context and return only its result.",
         pointer="/model",

@@ -65,7 +65,7 @@ def check(pair: Pair) -> Iterator[Violation]:
         )
     yield Violation(
         message=f"{first.text}{more(events, 'message with altered thinking', 'messages with altered thinking')}: "
-        f"{reprocessed(pair.new, first.start)} on models that keep earlier thinking",
+        f"{reprocessed(pair, first.start)} on models that keep earlier thinking",
         fix=fix,
         pointer=first.pointer,
         excerpt=first.excerpt,

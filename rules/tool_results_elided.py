@@ -51,7 +51,7 @@ def check(pair: Pair) -> Iterator[Violation]:
         return
     first = events[0]
     yield Violation(
-        message=f"{first.text}{more(events, 'elided tool result')}: {reprocessed(pair.new, first.start)}",
+        message=f"{first.text}{more(events, 'elided tool result')}: {reprocessed(pair, first.start)}",
         fix="Leave old tool results untouched; if the context must shrink, cut once and on purpose (e.g. "
         "Anthropic context editing `clear_tool_uses`), or keep big outputs out of the conversation from the "
         "start (store them and return a short reference).",

@@ -104,12 +104,17 @@ def test_missing_path_report_validates(tmp_path, schema):
 def test_key_order_is_stable(tmp_path):
     log = write_log(tmp_path / "log.jsonl", conversation())
     data = orjson.loads(json_report.render(run(log)))
-    assert list(data) == ["version", "tool", "findings", "diagnostics", "summary"]
+    assert list(data) == ["version", "tool", "findings", "diagnostics", "summary", "threads"]
     assert list(data["findings"][0]) == [
         "code", "name", "category", "severity", "message", "fix", "location", "fingerprint", "excerpt", "impact",
     ]
     assert list(data["findings"][0]["location"]) == ["file", "line", "entry", "pointer", "thread", "turn"]
-    assert list(data["summary"]) == ["files", "records", "requests", "threads", "findings", "skipped", "invalid"]
+    assert list(data["summary"]) == ["files", "records", "requests", "threads", "findings", "skipped", "invalid", "cache"]
+    assert list(data["findings"][0]["impact"]) == ["tokens", "cost_usd", "model", "estimated", "calibrated"]
+    assert list(data["threads"][0]) == [
+        "file", "thread", "requests", "model", "prompt_tokens", "predicted_read_tokens", "predicted_hit_rate",
+        "ideal_hit_rate", "observed_requests", "observed_hit_rate", "lost_tokens", "lost_usd",
+    ]
     # indent 2, one trailing newline
     raw = json_report.render(run(log))
     assert raw.startswith(b'{\n  "version": 1,') and raw.endswith(b"}\n")

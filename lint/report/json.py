@@ -13,6 +13,7 @@ import orjson
 
 from prefixlint import __version__
 from prefixlint.engine import RunResult
+from prefixlint.cache.simulator import cache_totals
 from prefixlint.model import SEVERITIES, Diagnostic, Finding
 from prefixlint.rulebase import Rule
 
@@ -69,7 +70,27 @@ def document(result: RunResult) -> dict[str, Any]:
             "findings": {sev: s.by_severity.get(sev, 0) for sev in SEVERITIES},
             "skipped": {reason: s.skipped[reason] for reason in sorted(s.skipped)},
             "invalid": s.invalid,
+            "cache": cache_totals(result.threads),
         },
+        "threads": [thread(t) for t in result.threads],
+    }
+
+
+def thread(t: Any) -> dict[str, Any]:
+    """Per-thread cache figures (token counts are estimates)."""
+    return {
+        "file": t.file,
+        "thread": t.thread,
+        "requests": t.requests,
+        "model": t.model,
+        "prompt_tokens": t.total,
+        "predicted_read_tokens": t.predicted_read,
+        "predicted_hit_rate": t.predicted_rate,
+        "ideal_hit_rate": t.ideal_rate,
+        "observed_requests": t.observed_requests,
+        "observed_hit_rate": t.observed_rate,
+        "lost_tokens": t.lost_tokens,
+        "lost_usd": round(t.lost_usd, 6) if t.priced else None,
     }
 
 

@@ -18,6 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from prefixlint.cache.simulator import cache_totals
 from prefixlint.engine import RunResult, Summary
 from prefixlint.model import SEVERITIES, Diagnostic, Finding, Origin
 from prefixlint.rulebase import Rule
@@ -103,12 +104,60 @@ def _finding(console: Console, f: Finding) -> None:
             line.append(str(f.excerpt[key]))
             _indented(console, line, 8)
     if f.impact:
-        parts = [f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in f.impact.items()]
-        _indented(console, Text("impact: " + ", ".join(parts), style="dim"), 6)
+        _indented(console, Text("impact: " + impact_text(f.impact), style="dim"), 6)
     fix = Text()
     fix.append("fix: ", style="green")
     fix.append(f.fix)
     _indented(console, fix, 6)
+
+
+def impact_text(impact: dict) -> str:
+    """'~12,345 tokens re-processed, $0.0385 at list price (estimated)'."""
+    tokens = impact.get("tokens") or 0
+    text = f"~{tokens:,} tokens re-processed instead of read from the cache"
+    cost = impact.get("cost_usd")
+    if cost is not None:
+        text += f", ${cost:,.4f} at list price"
+        if impact.get("model"):
+            text += f" for {impact['model']}"
+    return text + (" (estimated, calibrated on recorded usage)" if impact.get("calibrated") else " (estimated)")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+THREAD_ROWS = 20
+
+
+def render_threads(console: Console, threads: list) -> None:
+    """Per-thread cache figures: predicted, ideal (append-only) and observed hit rates, losses."""
+    if not threads:
+        return
+    shown = sorted(threads, key=lambda t: (-t.lost_tokens, t.file, _thread_order(t.thread)))[:THREAD_ROWS]
+    table = Table(title="Cache by thread (token figures are estimates)", title_justify="left", box=None, pad_edge=False)
+    for column, justify in (
+        ("file", "left"), ("thread", "left"), ("requests", "right"), ("predicted", "right"), ("ideal", "right"),
+        ("observed", "right"), ("tokens lost", "right"), ("cost lost", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for t in shown:
+        table.add_row(
+            t.file, t.thread, f"{t.requests:,}", _rate(t.predicted_rate), _rate(t.ideal_rate), _rate(t.observed_rate),
+            f"{t.lost_tokens:,}", f"${t.lost_usd:,.4f}" if t.priced else "-",
+        )
+    console.print(table)
+    if len(threads) > len(shown):
+        console.print(Text(f"({len(threads) - len(shown):,} more threads with fewer tokens lost; all in --format json)", style="dim"))
+    totals = cache_totals(threads)
+    line = (
+        f"Cache, all threads: predicted hit rate {_rate(totals['predicted_hit_rate'])}, ideal {_rate(totals['ideal_hit_rate'])}"
+        f", observed {_rate(totals['observed_hit_rate'])}; ~{totals['lost_tokens']:,} tokens lost to findings"
+    )
+    if totals["lost_usd"] is not None:
+        line += f" (${totals['lost_usd']:,.4f} at list price)"
+    console.print(Text(line + "."))
+    console.print()
 
 
 def render_findings(console: Console, findings: list[Finding]) -> None:
@@ -167,6 +216,7 @@ def render(result: RunResult, console: Console) -> None:
     """The ``check`` report: findings by file and thread, input problems, the summary."""
     render_findings(console, result.findings)
     render_diagnostics(console, result.diagnostics)
+    render_threads(console, result.threads)
     for line in summary_lines(result.summary):
         console.print(line)
 

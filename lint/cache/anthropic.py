@@ -1,0 +1,80 @@
+"""Anthropic's prompt cache (Messages API; also Claude on Bedrock and Google Cloud).
+
+- Writes happen only at breakpoints: a block with ``cache_control``, or, with request-level
+  automatic caching (top-level ``cache_control``), the last block. Each write stores the prefix
+  up to and including that block, if it reaches the model's minimum cacheable length.
+- Reads: at each breakpoint the prefix hash is looked up, then up to ``lookback - 1`` earlier
+  positions one block at a time (20 positions in all); the longest live entry found is read.
+- TTL 5 minutes (``ephemeral``) or 1 hour (``"ttl": "1h"``), refreshed on every hit.
+Source: reference/caching-rules.md (Anthropic prompt caching docs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prefixlint.model import Prompt
+
+if TYPE_CHECKING:
+    from prefixlint.cache.simulator import CacheSimulator, TurnCache
+
+LOOKBACK = 20
+
+
+def _ttl_name(marker: object) -> str:
+    if isinstance(marker, dict) and marker.get("ttl") == "1h":
+        return "1h"
+    return "5m"
+
+
+def breakpoints(prompt: Prompt, cum: list[int]):
+    from prefixlint.cache.simulator import Breakpoint
+
+    out = []
+    for i, block in enumerate(prompt.blocks):
+        if isinstance(block.cache_control, dict):
+            out.append(Breakpoint(i, block.pointer, _ttl_name(block.cache_control), False, cum[i]))
+    auto = prompt.top_cache_control
+    if isinstance(auto, dict) and prompt.blocks:
+        last = len(prompt.blocks) - 1
+        if not out or out[-1].index != last:
+            out.append(Breakpoint(last, prompt.blocks[last].pointer, _ttl_name(auto), True, cum[last]))
+    return out
+
+
+def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
+    pricing, now, cum = turn.pricing, turn.time, turn.cum
+    turn.breakpoints = breakpoints(prompt, cum)
+    lookback = sim.tables.lookback_blocks("anthropic") if hasattr(sim.tables, "lookback_blocks") else LOOKBACK
+    best = -1
+    for bp in turn.breakpoints:
+        found = False
+        for j in range(bp.index, max(-1, bp.index - lookback), -1):
+            state, entry = sim.probe(chain[j], now)
+            if state == "hit":
+                best = max(best, j)
+                found = True
+                break
+            if state == "expired" and entry is not None and now is not None and entry.expires is not None:
+                turn.expired.append((j, now - (entry.expires - (entry.ttl or 0)), entry.ttl or 0))
+            elif state == "pending":
+                turn.pending.append(j)
+        if not found:
+            # An entry further back than the lookback window: it exists, but this breakpoint misses it.
+            for j in range(bp.index - lookback, -1, -1):
+                if sim.probe(chain[j], now)[0] == "hit":
+                    turn.lookback_misses.append((bp, j))
+                    break
+    turn.read_index = best
+    turn.read = cum[best] if best >= 0 else 0
+    if best >= 0:
+        sim.refresh(chain[best], now)
+    last_write = -1
+    for bp in turn.breakpoints:
+        if bp.tokens < pricing.min_tokens:
+            turn.below_minimum.append(bp)
+            continue
+        sim.put(chain[bp.index], bp.tokens, now, pricing.ttl_seconds.get(bp.ttl))
+        last_write = max(last_write, bp.index)
+    if last_write > best:
+        turn.write = cum[last_write] - turn.read

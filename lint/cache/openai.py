@@ -1,0 +1,48 @@
+"""OpenAI's automatic prefix caching (Chat Completions and Responses; also OpenAI-compatible
+servers with the same behaviour, such as DeepSeek's context caching).
+
+- Every prompt of at least the model's minimum (1,024 tokens) is cached automatically, at no
+  extra charge; a later request reads the longest cached prefix, in increments of the model's
+  granularity (128 tokens for older models).
+- Entries live 5-10 minutes idle in memory (``in_memory``), or 24 hours with
+  ``prompt_cache_retention: "24h"``; ``prompt_cache_key`` is folded into the prefix hash because it
+  routes requests (another key lands on another machine).
+Source: reference/caching-rules.md (OpenAI prompt caching guide).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prefixlint.model import Prompt
+
+if TYPE_CHECKING:
+    from prefixlint.cache.simulator import CacheSimulator, TurnCache
+
+
+def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
+    pricing, now, cum = turn.pricing, turn.time, turn.cum
+    retention = prompt.settings.get("prompt_cache_retention")
+    ttl_name = str(retention.value) if retention is not None else pricing.default_ttl
+    ttl = pricing.ttl_seconds.get(ttl_name, pricing.ttl_seconds.get(pricing.default_ttl))
+    best = -1
+    for j in range(len(chain) - 1, -1, -1):
+        if cum[j] < pricing.min_tokens:
+            break
+        state, entry = sim.probe(chain[j], now)
+        if state == "hit":
+            best = j
+            break
+        if state == "expired" and not turn.expired and entry is not None and now is not None:
+            turn.expired.append((j, now - (entry.expires - (entry.ttl or 0)), entry.ttl or 0))
+        elif state == "pending" and not turn.pending:
+            turn.pending.append(j)
+    turn.read_index = best
+    if best >= 0:
+        read = cum[best]
+        if pricing.increment_tokens:
+            read -= read % pricing.increment_tokens
+        turn.read = read if read >= pricing.min_tokens else 0
+    for j in range(len(chain)):
+        if cum[j] >= pricing.min_tokens:
+            sim.put(chain[j], cum[j], now, ttl)

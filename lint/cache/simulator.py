@@ -1,0 +1,317 @@
+"""Run the provider cache models over the requests of one file, in log order.
+
+Caches are shared by every conversation of an organisation, so one store serves the whole file:
+an entry is the hash of a prefix (everything up to and including one block, with the model and the
+settings that are part of the cache key folded in), with its size, its expiry and the moment it
+becomes readable. The provider modules decide where entries are written and how they are found;
+this module keeps the store (bounded: least recently used entries are dropped first), calibrates
+token estimates per thread from recorded usage, and adds up per-thread figures.
+
+Assumptions (documented, and stated in the output as estimates):
+- token counts are estimated from text (about 4 bytes a token) and, once a thread has recorded
+  usage, scaled by the ratio of recorded to estimated prompt tokens of that thread;
+- with timestamps, an entry becomes readable ``READY_DELAY`` seconds after its request (the first
+  response must begin before anyone can read it); without timestamps, immediately, and never
+  expires.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from prefixlint.cache.tables import ModelPricing, Tables, load_tables
+from prefixlint.cache.usage import Usage, parse_usage
+from prefixlint.model import Prompt
+from prefixlint.providers.base import digest
+
+READY_DELAY = 1.0
+MAX_ENTRIES = 400_000
+MAX_SCALES = 50_000
+
+# Settings folded into the prefix hash at the start of the section whose cache they invalidate
+# (reference/caching-rules.md, "What invalidates which level"); the model seeds the whole chain.
+_SECTION_SETTINGS = {
+    ("anthropic", "system"): ("server tool ", "speed"),
+    ("anthropic", "messages"): (
+        "tool_choice",
+        "disable_parallel_tool_use",
+        "thinking",
+        "output_config",
+        "context_management",
+        "anthropic-beta header",
+    ),
+    ("openai", "messages"): ("reasoning_effort", "reasoning.effort"),
+}
+
+
+@dataclass(slots=True)
+class Entry:
+    tokens: int
+    expires: float | None
+    ready: float | None
+    ttl: int | None
+
+
+@dataclass(slots=True)
+class Breakpoint:
+    index: int  # block index
+    pointer: str
+    ttl: str  # "5m" | "1h"
+    automatic: bool
+    tokens: int  # prefix tokens up to and including the block
+
+
+@dataclass(slots=True)
+class TurnCache:
+    """What the model predicts for one request (tokens are estimates, calibrated when possible)."""
+
+    family: str  # "anthropic" | "openai"
+    pricing: ModelPricing
+    cum: list[int]  # cumulative tokens per block
+    time: float | None
+    read: int = 0
+    write: int = 0
+    read_index: int = -1
+    breakpoints: list[Breakpoint] = field(default_factory=list)
+    below_minimum: list[Breakpoint] = field(default_factory=list)
+    lookback_misses: list[tuple[Breakpoint, int]] = field(default_factory=list)
+    expired: list[tuple[int, float, int]] = field(default_factory=list)  # (index, seconds since written, ttl)
+    pending: list[int] = field(default_factory=list)  # entries written but not yet readable
+    observed: Usage | None = None
+    calibrated: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.cum[-1] if self.cum else 0
+
+    @property
+    def uncached(self) -> int:
+        return max(0, self.total - self.read - self.write)
+
+    def tokens_before(self, index: int) -> int:
+        return self.cum[index - 1] if 0 < index <= len(self.cum) else 0
+
+
+@dataclass(slots=True)
+class ThreadStats:
+    file: str
+    thread: str
+    requests: int = 0
+    total: int = 0
+    predicted_read: int = 0
+    ideal_read: int = 0
+    observed_total: int = 0
+    observed_read: int = 0
+    observed_requests: int = 0
+    lost_tokens: int = 0
+    lost_usd: float = 0.0
+    priced: bool = True
+    model: str | None = None
+
+    @staticmethod
+    def rate(read: int, total: int) -> float | None:
+        return round(read / total, 4) if total else None
+
+    @property
+    def predicted_rate(self) -> float | None:
+        return self.rate(self.predicted_read, self.total)
+
+    @property
+    def ideal_rate(self) -> float | None:
+        return self.rate(self.ideal_read, self.total)
+
+    @property
+    def observed_rate(self) -> float | None:
+        return self.rate(self.observed_read, self.observed_total) if self.observed_requests else None
+
+
+def parse_time(value: str | None) -> float | None:
+    """Seconds since the epoch from an ISO 8601 timestamp or a number; None when unreadable."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        return number / 1000.0 if number > 1e11 else number
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _setting_seed(prompt: Prompt, section: str) -> bytes:
+    labels = _SECTION_SETTINGS.get((prompt.provider, section))
+    if not labels:
+        return b""
+    picked = sorted(
+        (label, s.value) for label, s in prompt.settings.items() if any(label.startswith(x) for x in labels)
+    )
+    return orjson.dumps(picked, option=orjson.OPT_SORT_KEYS, default=str) if picked else b""
+
+
+def prefix_chain(prompt: Prompt) -> list[bytes]:
+    """The hash of every prefix (up to and including each block), model and cache-key settings in."""
+    seed = f"{prompt.provider}\x00{prompt.model}".encode()
+    if prompt.provider == "openai":
+        key = prompt.settings.get("prompt_cache_key")
+        seed += b"\x00" + (str(key.value).encode() if key else b"")
+    h = digest(seed)
+    out = []
+    section = None
+    for block in prompt.blocks:
+        if block.section != section:
+            section = block.section
+            h = digest(h + section.encode() + _setting_seed(prompt, section))
+        h = digest(h + block.hash)
+        out.append(h)
+    return out
+
+
+class CacheSimulator:
+    """The cache store of one file and the per-thread figures."""
+
+    def __init__(self, file: str, tables: Tables | None = None) -> None:
+        self.file = file
+        self.tables = tables or load_tables()
+        self.store: OrderedDict[bytes, Entry] = OrderedDict()
+        self.scales: OrderedDict[int, float] = OrderedDict()
+        self.threads: dict[str, ThreadStats] = {}
+
+    # -- store ---------------------------------------------------------------------------------
+    def probe(self, key: bytes, now: float | None) -> tuple[str, Entry | None]:
+        """'hit', 'expired', 'pending' or 'absent' for the entry of one prefix."""
+        entry = self.store.get(key)
+        if entry is None:
+            return "absent", None
+        if now is not None and entry.expires is not None and now > entry.expires:
+            return "expired", entry
+        if now is not None and entry.ready is not None and now < entry.ready:
+            return "pending", entry
+        return "hit", entry
+
+    def put(self, key: bytes, tokens: int, now: float | None, ttl: int | None) -> None:
+        entry = self.store.get(key)
+        expires = now + ttl if (now is not None and ttl is not None) else None
+        if entry is not None and (now is None or entry.expires is None or now <= entry.expires):
+            entry.expires = expires  # a live entry is refreshed, and stays readable
+            self.store.move_to_end(key)
+            return
+        self.store[key] = Entry(tokens, expires, now + READY_DELAY if now is not None else None, ttl)
+        self.store.move_to_end(key)
+        if len(self.store) > MAX_ENTRIES:
+            self.store.popitem(last=False)
+
+    def refresh(self, key: bytes, now: float | None) -> None:
+        entry = self.store.get(key)
+        if entry is not None:
+            if now is not None and entry.ttl is not None:
+                entry.expires = now + entry.ttl
+            self.store.move_to_end(key)
+
+    # -- per request ---------------------------------------------------------------------------
+    def observe(self, prompt: Prompt, thread_key: int, thread: str, prev: TurnCache | None, fork: bool) -> TurnCache:
+        from prefixlint.cache import anthropic, openai
+
+        pricing = self.tables.model(prompt.provider, prompt.model)
+        observed = parse_usage(prompt.record.usage)
+        estimate = sum(b.tokens for b in prompt.blocks)
+        scale = self.scales.get(thread_key)
+        calibrated = scale is not None
+        if scale is None and observed is not None and observed.total and estimate:
+            scale, calibrated = observed.total / estimate, True
+            self.scales[thread_key] = scale
+            if len(self.scales) > MAX_SCALES:
+                self.scales.popitem(last=False)
+        scale = scale or 1.0
+        cum, running = [], 0
+        for block in prompt.blocks:
+            running += block.tokens
+            cum.append(int(running * scale))
+        turn = TurnCache(
+            family="anthropic" if prompt.provider == "anthropic" else "openai",
+            pricing=pricing,
+            cum=cum,
+            time=parse_time(prompt.record.timestamp),
+            observed=observed,
+            calibrated=calibrated,
+        )
+        chain = prefix_chain(prompt)
+        (anthropic if turn.family == "anthropic" else openai).simulate(self, prompt, chain, turn)
+        self._count(thread, prompt, turn, prev, fork)
+        return turn
+
+    def _count(self, thread: str, prompt: Prompt, turn: TurnCache, prev: TurnCache | None, fork: bool) -> None:
+        stats = self.threads.get(thread)
+        if stats is None:
+            stats = self.threads[thread] = ThreadStats(self.file, thread, model=prompt.model)
+        stats.requests += 1
+        stats.total += turn.total
+        stats.predicted_read += turn.read
+        if prev is not None and not fork:
+            stats.ideal_read += min(prev.total, turn.total)
+        if turn.observed is not None:
+            stats.observed_requests += 1
+            stats.observed_total += turn.observed.total
+            stats.observed_read += turn.observed.read
+
+    def summary(self) -> list[ThreadStats]:
+        return list(self.threads.values())
+
+
+def cache_totals(threads: list[ThreadStats]) -> dict[str, Any]:
+    """Totals over threads (the JSON summary's ``cache`` object)."""
+    total = sum(t.total for t in threads)
+    observed_total = sum(t.observed_total for t in threads if t.observed_requests)
+    priced = all(t.priced for t in threads)
+    return {
+        "requests": sum(t.requests for t in threads),
+        "prompt_tokens": total,
+        "predicted_hit_rate": round(sum(t.predicted_read for t in threads) / total, 4) if total else None,
+        "ideal_hit_rate": round(sum(t.ideal_read for t in threads) / total, 4) if total else None,
+        "observed_hit_rate": (
+            round(sum(t.observed_read for t in threads) / observed_total, 4) if observed_total else None
+        ),
+        "lost_tokens": sum(t.lost_tokens for t in threads),
+        "lost_usd": round(sum(t.lost_usd for t in threads), 6) if priced else None,
+        "estimated": True,
+    }
+
+
+def cost_of(tokens: int, turn: TurnCache, rewritten: bool) -> float | None:
+    """List-price difference between processing ``tokens`` again and reading them from the cache.
+
+    ``rewritten``: the tokens are written to the cache again (Anthropic with caching configured).
+    """
+    price = turn.pricing.input_usd_per_mtok
+    if price is None:
+        return None
+    multiplier = (turn.pricing.write_multiplier_5m if rewritten else 1.0) - turn.pricing.read_multiplier
+    return tokens * price / 1_000_000 * multiplier
+
+
+def impact(turn: TurnCache, prev: TurnCache | None, index: int | None, whole: bool = False) -> dict[str, Any]:
+    """The impact of a finding whose change starts at block ``index`` of this turn.
+
+    Tokens: what the turn would have read in the ideal case (the previous turn's whole prompt, or
+    for a single request everything from the block on) but must now process again.
+    """
+    before = 0 if whole or index is None else turn.tokens_before(index)
+    if prev is not None:
+        tokens = max(0, min(prev.total, turn.total) - before)
+    else:
+        tokens = max(0, turn.total - before)
+    cost = cost_of(tokens, turn, rewritten=turn.family == "anthropic" and bool(turn.breakpoints))
+    return {
+        "tokens": tokens,
+        "cost_usd": round(cost, 6) if cost is not None else None,
+        "model": turn.pricing.model,
+        "estimated": True,
+        "calibrated": turn.calibrated,
+    }
