@@ -152,6 +152,30 @@ def _error(message: str) -> None:
 
 
 # -- check ----------------------------------------------------------------------------------------
+def _load_tables(path: str | None) -> dict | None:
+    """Read cache-table overrides; any problem is a one-line usage error naming the file."""
+    if path is None:
+        return None
+    import yaml
+
+    from prefixlint.cache.tables import load_tables
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML or JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: cache tables must be a mapping (see prefixlint/data/cache-tables.json)")
+    try:
+        load_tables(data)
+    except ValueError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    return data
+
+
 @app.command()
 def check(
     paths: list[str] | None = typer.Argument(
@@ -186,13 +210,22 @@ def check(
     output: str | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write the report to FILE instead of stdout.", show_default=False
     ),
+    cache_tables: str | None = typer.Option(
+        None,
+        "--cache-tables",
+        metavar="FILE",
+        help="YAML or JSON overrides of the cache model's data tables (prices, minimum tokens, TTLs), in the "
+        "shape of prefixlint/data/cache-tables.json.",
+        show_default=False,
+    ),
 ) -> None:
     """Lint request logs and report every change that breaks the cached prefix.
 
     With --format json the report is versioned JSON (version 1): {"version", "tool", "findings":
     [{code, name, category, severity, message, fix, location: {file, line, entry, pointer, thread,
     turn}, fingerprint, excerpt, impact}], "diagnostics": [{file, line, entry, message}], "summary":
-    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid}}.
+    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid, cache},
+    "threads": [per-thread predicted / ideal / observed cache hit rates and tokens lost]}.
     Its JSON Schema ships in the package as prefixlint/schemas/report-v1.json. Fingerprints do not
     depend on line numbers.
 
@@ -212,6 +245,7 @@ def check(
             "(use a code, code prefix, category or rule name; see 'prefixlint rules')"
         )
     _check_session_key(session_key)
+    tables = _load_tables(cache_tables)
     rules = engine.select_rules(RULES, selected or None, ignored)
     options = engine.Options(
         select=selected or None,
@@ -219,6 +253,7 @@ def check(
         provider=provider.value if provider else None,
         session_key=session_key,
         fail_on=fail_on.value,
+        tables=tables,
     )
     with _output(output) as stream:
         result = engine.run(list(paths), rules, options)

@@ -530,3 +530,34 @@ def test_a_file_with_nothing_readable_exits_2(runner, tmp_path, monkeypatch):
     result = invoke(runner, "check", "junk.jsonl", "--fail-on", "never")
     assert result.exit_code == 2
     assert "junk.jsonl:1: invalid JSON" in result.stdout and "junk.jsonl:2: invalid UTF-8" in result.stdout
+
+
+def test_cache_tables_override_changes_the_prediction(runner, tmp_path):
+    demo = str(ROOT / "fixtures" / "demo" / "broken-agent-session.jsonl")
+    base = orjson.loads(invoke(runner, "check", demo, "--format", "json").stdout)
+    (tmp_path / "tables.yaml").write_text(
+        "providers:\n  anthropic:\n    models:\n      - match: claude-sonnet-4-5\n        min_tokens: 100000\n"
+    )
+    result = invoke(runner, "check", demo, "--format", "json", "--cache-tables", str(tmp_path / "tables.yaml"))
+    changed = orjson.loads(result.stdout)
+    assert base["summary"]["cache"]["predicted_hit_rate"] > 0.3
+    # no prefix reaches the new minimum on claude-sonnet-4-5: nothing is predicted to be cached there
+    sonnet = [t for t in changed["threads"] if t["model"] == "claude-sonnet-4-5"]
+    assert sonnet and all(t["predicted_read_tokens"] == 0 for t in sonnet)
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("providers: {anthropic: {models: [{match: x, min_tokens: many}]}}", "min_tokens: 'many' is not of type 'integer'"),
+        ("- just a list", "cache tables must be a mapping"),
+        ("key: [unclosed", "not valid YAML or JSON"),
+    ],
+)
+def test_invalid_cache_tables_are_a_usage_error(runner, tmp_path, content, message):
+    (tmp_path / "tables.yaml").write_text(content)
+    demo = str(ROOT / "fixtures" / "demo" / "clean-agent-session.jsonl")
+    result = invoke(runner, "check", demo, "--cache-tables", str(tmp_path / "tables.yaml"))
+    assert result.exit_code == 2
+    one_error_line(result, "tables.yaml", message)
