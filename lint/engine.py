@@ -147,6 +147,11 @@ class Linter:
                 )
                 for rule in self.pair_rules:
                     for v in self._guarded(rule, record, lambda r, p: r.check(p), pair):
+                        if rule.once:
+                            key = (thread.number, rule.code, v.pointer, v.key)
+                            if key in seen:
+                                continue
+                            seen.add(key)
                         self._stamp(rule, v, turn)
             if turn.lost:
                 stats = sim.threads[thread.id]

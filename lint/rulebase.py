@@ -11,6 +11,8 @@ Scopes:
   rule that depends only on the blocks of some sections declares them in ``READS`` (e.g.
   ``READS = ("system",)``): the engine then runs it once per distinct content of those sections
   and reuses its violations for every request that repeats that content.
+- A pair rule that describes a property of the whole conversation sets ``ONCE = True``: the engine
+  then reports each of its (pointer, key) once per thread, like a request rule.
 - ``pair``: ``check(pair: Pair)``, two consecutive turns of a thread, with their Change computed once.
 """
 
@@ -71,6 +73,7 @@ class Rule:
     doc: str
     module: str
     reads: tuple[str, ...] | None = None
+    once: bool = False  # pair rule: report a (pointer, key) once per thread, like request rules
 
     @property
     def summary(self) -> str:
@@ -89,6 +92,7 @@ class Rule:
             doc=(module.__doc__ or "").strip(),
             module=module.__name__,
             reads=getattr(module, "READS", None),
+            once=bool(getattr(module, "ONCE", False)),
         )
         problems = rule.problems()
         if problems:

@@ -45,8 +45,9 @@ def breakpoints(prompt: Prompt, cum: list[int]):
 def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
     pricing, now, cum = turn.pricing, turn.time, turn.cum
     turn.breakpoints = breakpoints(prompt, cum)
-    lookback = sim.tables.lookback_blocks("anthropic") if hasattr(sim.tables, "lookback_blocks") else LOOKBACK
+    lookback = pricing.lookback_blocks or LOOKBACK
     best = -1
+    seen_expired: set[int] = set()
     for bp in turn.breakpoints:
         found = False
         for j in range(bp.index, max(-1, bp.index - lookback), -1):
@@ -56,7 +57,9 @@ def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: Turn
                 found = True
                 break
             if state == "expired" and entry is not None and now is not None and entry.expires is not None:
-                turn.expired.append((j, now - (entry.expires - (entry.ttl or 0)), entry.ttl or 0))
+                if j not in seen_expired:  # several breakpoints' windows may cover one entry
+                    seen_expired.add(j)
+                    turn.expired.append((j, now - (entry.expires - (entry.ttl or 0)), entry.ttl or 0))
             elif state == "pending":
                 turn.pending.append(j)
         if not found:

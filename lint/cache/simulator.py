@@ -200,7 +200,12 @@ class CacheSimulator:
         entry = self.store.get(key)
         expires = now + ttl if (now is not None and ttl is not None) else None
         if entry is not None and (now is None or entry.expires is None or now <= entry.expires):
-            entry.expires = expires  # a live entry is refreshed, and stays readable
+            # A live entry is refreshed and stays readable; a shorter TTL never cuts a longer one
+            # (a 5m breakpoint on a 1h prefix), and a longer one upgrades it.
+            if expires is not None and entry.expires is not None:
+                entry.expires = max(entry.expires, expires)
+            if ttl is not None:
+                entry.ttl = max(entry.ttl or 0, ttl)
             self.store.move_to_end(key)
             return
         self.store[key] = Entry(tokens, expires, now + READY_DELAY if now is not None else None, ttl)
@@ -307,7 +312,14 @@ def impact(turn: TurnCache, prev: TurnCache | None, index: int | None, whole: bo
         tokens = max(0, min(prev.total, turn.total) - before)
     else:
         tokens = max(0, turn.total - before)
-    cost = cost_of(tokens, turn, rewritten=turn.family == "anthropic" and bool(turn.breakpoints))
+    return tokens_impact(turn, tokens, rewritten=turn.family == "anthropic" and bool(turn.breakpoints))
+
+
+def tokens_impact(turn: TurnCache, tokens: int, rewritten: bool) -> dict[str, Any]:
+    """The impact of ``tokens`` processed again instead of read from the cache (``rewritten``: and
+    written to it again), in the shape of a finding's ``impact``."""
+    tokens = max(0, tokens)
+    cost = cost_of(tokens, turn, rewritten)
     return {
         "tokens": tokens,
         "cost_usd": round(cost, 6) if cost is not None else None,
