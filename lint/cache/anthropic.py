@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefixlint.cache.simulator import last_reply
 from prefixlint.model import Prompt
 
 if TYPE_CHECKING:
     from prefixlint.cache.simulator import CacheSimulator, TurnCache
 
 LOOKBACK = 20
+MAX_BREAKPOINTS = 4
 
 
 def _ttl_name(marker: object) -> str:
@@ -42,16 +44,35 @@ def breakpoints(prompt: Prompt, cum: list[int]):
     return out
 
 
+def _rejected(points, limit: int) -> str | None:
+    """Why the API refuses the request: too many breakpoints, or a 1h entry after a 5m one."""
+    if len(points) > limit:
+        return f"more than {limit} breakpoints"
+    seen_short = False
+    for bp in points:
+        if bp.ttl == "5m":
+            seen_short = True
+        elif seen_short:
+            return "a 1h breakpoint after a 5m one"
+    return None
+
+
 def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
     pricing, now, cum = turn.pricing, turn.time, turn.cum
     turn.breakpoints = breakpoints(prompt, cum)
+    turn.rejected = _rejected(turn.breakpoints, pricing.max_breakpoints or MAX_BREAKPOINTS)
+    if turn.rejected:
+        return  # the API answers 400: nothing is read or written
     lookback = pricing.lookback_blocks or LOOKBACK
     best = -1
     seen_expired: set[int] = set()
+    replied = last_reply(prompt)
     for bp in turn.breakpoints:
         found = False
         for j in range(bp.index, max(-1, bp.index - lookback), -1):
             state, entry = sim.probe(chain[j], now)
+            if state == "pending" and j < replied:
+                state = "hit"  # the request carries a reply that came after this prefix: it was readable
             if state == "hit":
                 best = max(best, j)
                 found = True

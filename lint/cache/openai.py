@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from prefixlint.cache.simulator import last_reply
 from prefixlint.model import Prompt
 
 if TYPE_CHECKING:
@@ -26,10 +27,13 @@ def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: Turn
     ttl_name = str(retention.value) if retention is not None else pricing.default_ttl
     ttl = pricing.ttl_seconds.get(ttl_name, pricing.ttl_seconds.get(pricing.default_ttl))
     best = -1
+    replied = last_reply(prompt)
     for j in range(len(chain) - 1, -1, -1):
         if cum[j] < pricing.min_tokens:
             break
         state, entry = sim.probe(chain[j], now)
+        if state == "pending" and j < replied:
+            state = "hit"  # the request carries a reply that came after this prefix: it was readable
         if state == "hit":
             best = j
             break

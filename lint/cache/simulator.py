@@ -11,8 +11,10 @@ Assumptions (documented, and stated in the output as estimates):
 - token counts are estimated from text (about 4 bytes a token) and, once a thread has recorded
   usage, scaled by the ratio of recorded to estimated prompt tokens of that thread;
 - with timestamps, an entry becomes readable ``READY_DELAY`` seconds after its request (the first
-  response must begin before anyone can read it); without timestamps, immediately, and never
-  expires.
+  response must begin before anyone can read it), unless the reading request already carries a
+  reply that came after that prefix; without timestamps, immediately, and never expires;
+- logs are not always in time order (parallel workers logged by conversation): an entry written
+  by a request stamped later than the reader is treated as absent, not as pending.
 """
 
 from __future__ import annotations
@@ -84,6 +86,14 @@ class TurnCache:
     pending: list[int] = field(default_factory=list)  # entries written but not yet readable
     observed: Usage | None = None
     calibrated: bool = False
+    rejected: str | None = None  # why the provider would refuse the request (nothing read or written)
+
+    @property
+    def write_multiplier(self) -> float:
+        """Price multiplier of this turn's writes: 1h entries cost more than 5m ones."""
+        if self.family == "anthropic" and self.breakpoints and self.breakpoints[-1].ttl == "1h":
+            return self.pricing.write_multiplier_1h
+        return self.pricing.write_multiplier_5m
 
     @property
     def total(self) -> int:
@@ -156,6 +166,14 @@ def _setting_seed(prompt: Prompt, section: str) -> bytes:
     return orjson.dumps(picked, option=orjson.OPT_SORT_KEYS, default=str) if picked else b""
 
 
+def last_reply(prompt: Prompt) -> int:
+    """Index of the last assistant block (-1 when none): prefixes before it were answered already."""
+    for i in range(len(prompt.blocks) - 1, -1, -1):
+        if prompt.blocks[i].role == "assistant":
+            return i
+    return -1
+
+
 def prefix_chain(prompt: Prompt) -> list[bytes]:
     """The hash of every prefix (up to and including each block), model and cache-key settings in."""
     seed = f"{prompt.provider}\x00{prompt.model}".encode()
@@ -190,6 +208,8 @@ class CacheSimulator:
         entry = self.store.get(key)
         if entry is None:
             return "absent", None
+        if now is not None and entry.ready is not None and now < entry.ready - READY_DELAY:
+            return "absent", None  # written by a request logged later (an out-of-order log)
         if now is not None and entry.expires is not None and now > entry.expires:
             return "expired", entry
         if now is not None and entry.ready is not None and now < entry.ready:
@@ -206,6 +226,8 @@ class CacheSimulator:
                 entry.expires = max(entry.expires, expires)
             if ttl is not None:
                 entry.ttl = max(entry.ttl or 0, ttl)
+            if now is not None and entry.ready is not None:
+                entry.ready = min(entry.ready, now + READY_DELAY)  # written again, earlier in time
             self.store.move_to_end(key)
             return
         self.store[key] = Entry(tokens, expires, now + READY_DELAY if now is not None else None, ttl)
@@ -217,7 +239,7 @@ class CacheSimulator:
         entry = self.store.get(key)
         if entry is not None:
             if now is not None and entry.ttl is not None:
-                entry.expires = now + entry.ttl
+                entry.expires = max(entry.expires or 0.0, now + entry.ttl)  # never moves backwards
             self.store.move_to_end(key)
 
     # -- per request ---------------------------------------------------------------------------
@@ -229,9 +251,11 @@ class CacheSimulator:
         estimate = sum(b.tokens for b in prompt.blocks)
         scale = self.scales.get(thread_key)
         calibrated = scale is not None
-        if scale is None and observed is not None and observed.total and estimate:
+        if observed is not None and observed.total and estimate:
+            # Re-calibrate on every recorded request: the ratio drifts as a conversation grows.
             scale, calibrated = observed.total / estimate, True
             self.scales[thread_key] = scale
+            self.scales.move_to_end(thread_key)
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
@@ -240,7 +264,10 @@ class CacheSimulator:
             running += block.tokens
             cum.append(int(running * scale))
         turn = TurnCache(
-            family="anthropic" if prompt.provider == "anthropic" else "openai",
+            # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
+            # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
+            # automatically.
+            family="anthropic" if pricing.provider in ("anthropic", "bedrock") else "openai",
             pricing=pricing,
             cum=cum,
             time=parse_time(prompt.record.timestamp),
@@ -297,7 +324,7 @@ def cost_of(tokens: int, turn: TurnCache, rewritten: bool) -> float | None:
     price = turn.pricing.input_usd_per_mtok
     if price is None:
         return None
-    multiplier = (turn.pricing.write_multiplier_5m if rewritten else 1.0) - turn.pricing.read_multiplier
+    multiplier = (turn.write_multiplier if rewritten else 1.0) - turn.pricing.read_multiplier
     return tokens * price / 1_000_000 * multiplier
 
 

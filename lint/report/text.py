@@ -114,6 +114,8 @@ def _finding(console: Console, f: Finding) -> None:
 def impact_text(impact: dict) -> str:
     """'~12,345 tokens re-processed, $0.0385 at list price (estimated)'."""
     tokens = impact.get("tokens") or 0
+    if not tokens and impact.get("note"):
+        return str(impact["note"])
     text = f"~{tokens:,} tokens re-processed instead of read from the cache"
     cost = impact.get("cost_usd")
     if cost is not None:
