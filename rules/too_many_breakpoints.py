@@ -1,0 +1,133 @@
+"""An Anthropic request carries more than 4 `cache_control` breakpoints.
+
+## What it does
+Counts the cache breakpoints of one Anthropic Messages request: every `cache_control` marker on a
+tool definition (client or server tool), a system block or a message content block, plus one for
+request-level automatic caching (a top-level `cache_control`). Reports a request with more than the
+model's maximum (4), pointing at the first breakpoint over the limit (the 5th in tools -> system ->
+messages order; automatic caching comes last, at `/cache_control`).
+
+## Why does this break the cache?
+It does not just miss the cache: the API refuses the request with HTTP 400 "A maximum of 4 blocks
+with cache_control may be provided". Automatic caching takes one of the 4 slots, so 4 explicit
+markers plus a top-level `cache_control` are rejected too. The usual cause is a harness that adds a
+marker to every new message and never removes the old ones: the conversation works for a few turns,
+then every request fails.
+
+## Example
+```json
+{"model": "claude-sonnet-4-5", "max_tokens": 1024,
+ "cache_control": {"type": "ephemeral"},
+ "tools": [{"name": "search", "...": "...", "cache_control": {"type": "ephemeral"}}],
+ "system": [{"type": "text", "text": "...", "cache_control": {"type": "ephemeral"}}],
+ "messages": [
+   {"role": "user", "content": [{"type": "text", "text": "...", "cache_control": {"type": "ephemeral"}}]},
+   {"role": "assistant", "content": "..."},
+   {"role": "user", "content": [{"type": "text", "text": "...", "cache_control": {"type": "ephemeral"}}]}]}
+```
+Four explicit breakpoints and automatic caching: reported at `/cache_control` (the 5th).
+
+## Fix
+Keep at most 4: one on the last tool, one at the end of the static system prompt and one rolling
+breakpoint on the last message (or top-level automatic caching instead of the rolling one). Remove
+markers from older messages: a breakpoint still finds entries written up to 20 blocks earlier.
+
+## Source
+Anthropic prompt caching docs (at most 4 breakpoints per request, HTTP 400 "A maximum of 4 blocks
+with cache_control may be provided"; automatic caching uses one of them and is rejected when 4
+explicit breakpoints exist; 20-block lookback).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from prefixlint.model import Prompt, Violation
+from prefixlint.rulebase import RequestContext
+
+CODE = "PL601"
+NAME = "too-many-breakpoints"
+CATEGORY = "breakpoints"
+SEVERITY = "error"
+SCOPE = "request"
+
+DEFAULT_MAX = 4  # when the request has no cache model figures (the tables give the model's maximum)
+ERROR_TEXT = "A maximum of 4 blocks with cache_control may be provided"
+
+
+@dataclass(slots=True, frozen=True)
+class Marker:
+    """One `cache_control` of a request, in prefix order."""
+
+    pointer: str
+    ttl: str | None  # "5m" | "1h"; None for a TTL the API does not document
+    automatic: bool = False
+    bare: bool = False  # no "ttl" given: the 5-minute default
+
+
+def ttl_of(marker: dict[str, Any]) -> str | None:
+    """'1h', '5m' (a bare ephemeral counts as 5 minutes) or None for anything else."""
+    ttl = marker.get("ttl")
+    if ttl is None or ttl == "5m":
+        return "5m"
+    return "1h" if ttl == "1h" else None
+
+
+def _marker(pointer: str, cache_control: dict[str, Any], automatic: bool = False) -> Marker:
+    return Marker(pointer, ttl_of(cache_control), automatic, "ttl" not in cache_control)
+
+
+def markers(prompt: Prompt) -> list[Marker]:
+    """Every `cache_control` of an Anthropic request in tools -> system -> messages order, then the
+    request-level (automatic) one. Server tools count: they are no prefix blocks, but the API counts
+    their markers."""
+    if prompt.provider != "anthropic":
+        return []
+    out = []
+    body = prompt.record.body
+    tools = body.get("tools") if isinstance(body, dict) else None
+    if isinstance(tools, list):
+        for i, tool in enumerate(tools):
+            if isinstance(tool, dict) and isinstance(tool.get("cache_control"), dict):
+                out.append(_marker(f"/tools/{i}", tool["cache_control"]))
+    for block in prompt.blocks:
+        if block.section != "tools" and isinstance(block.cache_control, dict):
+            out.append(_marker(block.pointer, block.cache_control))
+    if isinstance(prompt.top_cache_control, dict):
+        out.append(_marker("/cache_control", prompt.top_cache_control, automatic=True))
+    return out
+
+
+def rejected_impact(cache: Any) -> dict[str, Any] | None:
+    """The impact of a request the API refuses: nothing is processed, nothing is cached."""
+    if cache is None:
+        return None
+    return {
+        "tokens": 0,
+        "cost_usd": 0.0,
+        "model": cache.pricing.model,
+        "estimated": True,
+        "calibrated": cache.calibrated,
+        "note": "the API rejects the request with HTTP 400: it fails instead of being answered",
+    }
+
+
+def check(request: RequestContext) -> Iterator[Violation]:
+    found = markers(request.prompt)
+    limit = request.cache.pricing.max_breakpoints if request.cache is not None else DEFAULT_MAX
+    if limit is None or len(found) <= limit:
+        return
+    over = found[limit]
+    parts = f" ({len(found) - 1} explicit + automatic caching)" if found[-1].automatic else ""
+    yield Violation(
+        message=f"{len(found)} cache_control breakpoints in one request{parts}, over the maximum of {limit}: the API "
+        f'rejects it with HTTP 400 "{ERROR_TEXT}"',
+        fix=f"Keep at most {limit}: one at the end of the static system prompt and one rolling on the last message "
+        "(or top-level automatic caching, which takes a slot itself); drop the markers on older messages: a "
+        "breakpoint still finds entries up to 20 blocks back.",
+        pointer=over.pointer,
+        key="max",
+        impact=rejected_impact(request.cache),
+    )
