@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prefixlint.cache.simulator import cost_of
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Prompt, Violation
 from prefixlint.rulebase import RequestContext
 from prefixlint.rules.too_many_breakpoints import markers
@@ -99,15 +99,7 @@ def repeated_tokens(request: RequestContext) -> int:
 
 def saved_impact(request: RequestContext, tokens: int) -> dict[str, Any]:
     """Tokens a cache could have served and what reading them instead would save."""
-    cache = request.cache
-    cost = cost_of(tokens, cache, rewritten=False)
-    return {
-        "tokens": tokens,
-        "cost_usd": round(cost, 6) if cost is not None else None,
-        "model": cache.pricing.model,
-        "estimated": True,
-        "calibrated": cache.calibrated,
-    }
+    return tokens_impact(request.cache, tokens, rewritten=False)
 
 
 def check(request: RequestContext) -> Iterator[Violation]:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prefixlint.cache.simulator import cost_of
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import Pair
 
@@ -68,18 +68,6 @@ def duration(seconds: float) -> str:
         return f"{h} h" + (f" {rest // 60} min" if rest >= 60 else "")
     d, rest = divmod(s, 86400)
     return f"{d} day{'s' if d > 1 else ''}" + (f" {rest // 3600} h" if rest >= 3600 else "")
-
-
-def impact_of(turn, tokens: int, rewritten: bool) -> dict:
-    """The impact dict of a finding that costs ``tokens`` re-processed on ``turn``."""
-    cost = cost_of(tokens, turn, rewritten)
-    return {
-        "tokens": tokens,
-        "cost_usd": round(cost, 6) if cost is not None else None,
-        "model": turn.pricing.model,
-        "estimated": True,
-        "calibrated": turn.calibrated,
-    }
 
 
 def _ttl_name(turn, ttl: int) -> str:
@@ -136,5 +124,5 @@ def check(pair: Pair) -> Iterator[Violation]:
         ),
         fix=_fix(pair, ttl_name, gap),
         pointer=pointer,
-        impact=impact_of(turn, tokens, rewritten),
+        impact=tokens_impact(turn, tokens, rewritten),
     )

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
-from prefixlint.rules.gap_exceeds_ttl import impact_of
+from prefixlint.cache.simulator import tokens_impact
 
 CODE = "PL702"
 NAME = "parallel-fanout-before-cache-ready"
@@ -83,5 +83,5 @@ def check(request: RequestContext) -> Iterator[Violation]:
             "before the fan-out; the parallel requests then read the shared prefix from the cache."
         ),
         pointer=pointer,
-        impact=impact_of(turn, tokens, rewritten),
+        impact=tokens_impact(turn, tokens, rewritten),
     )

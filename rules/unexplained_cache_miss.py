@@ -56,7 +56,7 @@ from collections.abc import Iterator
 
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
-from prefixlint.rules.gap_exceeds_ttl import impact_of
+from prefixlint.cache.simulator import tokens_impact
 
 CODE = "PL703"
 NAME = "unexplained-cache-miss"
@@ -120,5 +120,5 @@ def check(request: RequestContext) -> Iterator[Violation]:
             + "; if misses recur, track the observed hit rate and raise it with the provider."
         ),
         pointer=pointer,
-        impact=impact_of(turn, missing, rewritten),
+        impact=tokens_impact(turn, missing, rewritten),
     )

@@ -10,7 +10,6 @@ from prefixlint import providers
 from prefixlint.diff import compare
 from prefixlint.model import Origin, Record
 from prefixlint.rulebase import Pair
-from prefixlint.rules import _history
 from prefixlint.rules._history import _prepended, analyse
 
 SYSTEM = [{"type": "text", "text": "You are a careful coding agent."}]

@@ -440,7 +440,7 @@ class _Conv:
 
     # -- the model's reply, and what the next request appends --------------------------------
     def _respond(self, final: bool) -> tuple[list[dict], int]:
-        g, rng, text = self.g, self.g.rng, self.g.text
+        rng, text = self.g.rng, self.g.text
         if final or rng.random() < 0.06:
             reply = text.chunk(text.prose, rng.randint(150, 1500))
             if final:
