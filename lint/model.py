@@ -72,6 +72,7 @@ class Record:
     usage: dict[str, Any] | None = None
     response_id: str | None = None
     url: str | None = None
+    skip: str | None = None  # set by a reader that knows the record is no request, with the reason
 
 
 @dataclass(slots=True)

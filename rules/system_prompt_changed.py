@@ -143,6 +143,13 @@ def check(pair: Pair) -> Iterator[Violation]:
         return  # a hand-off to another API renders the system prompt differently (model-switched reports it)
     prev = pair.prev.section("system")
     new = pair.new.section("system")
+    if pair.new.keys.get("previous_response_id") or pair.new.keys.get("conversation"):
+        # A chained Responses request sends only its new input items: earlier system or developer
+        # items stay in the conversation state. Only `instructions` is sent again every time.
+        prev = [b for b in prev if b.pointer == "/instructions"]
+        new = [b for b in new if b.pointer == "/instructions"]
+        if [b.canon for b in prev] == [b.canon for b in new]:
+            return
     i = 0
     while i < len(prev) and i < len(new) and prev[i].canon == new[i].canon:
         i += 1

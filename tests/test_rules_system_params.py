@@ -217,3 +217,19 @@ def test_pl501_schema_key_order_only_is_not_a_schema_change(lint):
     fmt2 = {"type": "json_schema", "json_schema": {"schema": {"title": "x", "type": "object"}, "name": "a"}}
     result = lint([openai_chat([U1], response_format=fmt1), openai_chat([U1, A1, U2], response_format=fmt2)])
     assert [f.code for f in result.findings] == ["PL801"]
+
+
+def test_pl201_chained_responses_request_keeps_earlier_system_items(tmp_path):
+    """With previous_response_id only new items are sent: a system item of turn 1 is not removed."""
+    from conftest import lint_records
+
+    records = [
+        {"request": {"model": "gpt-5", "input": [{"role": "developer", "content": "Answer in French."}, {"role": "user", "content": "Hello"}]}, "response": {"id": "resp_1"}},
+        {"request": {"model": "gpt-5", "previous_response_id": "resp_1", "input": [{"role": "user", "content": "And goodbye?"}]}, "response": {"id": "resp_2"}},
+        {"request": {"model": "gpt-5", "previous_response_id": "resp_2", "instructions": "Be brief.", "input": [{"role": "user", "content": "Thanks"}]}},
+    ]
+    result = lint_records(tmp_path, records)
+    # turn 2: nothing; turn 3 adds `instructions`, which chained requests do send every time
+    assert [(f.code, f.location.line, f.location.pointer) for f in result.findings if f.code == "PL201"] == [
+        ("PL201", 3, "/instructions")
+    ]

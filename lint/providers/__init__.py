@@ -19,6 +19,7 @@ _NORMALIZERS = {
     ("openai", "responses"): openai.normalize_responses,
 }
 
+_COUNTING = ("count_tokens", "count-tokens", ":counttokens", "/input_tokens")
 _OPENAI_ROLES = frozenset(("system", "developer", "tool", "function"))
 _ANTHROPIC_BLOCKS = frozenset(("tool_use", "tool_result", "thinking", "redacted_thinking", "document"))
 
@@ -56,11 +57,18 @@ def _looks_anthropic(body: dict[str, Any]) -> bool | None:
 
 def detect(body: Any, record: Record, override: str | None = None) -> tuple[tuple[str, str] | None, str]:
     """Return ((provider, api), "") for a request body, or (None, reason) to skip the record."""
+    if record.skip:
+        return None, record.skip
     if not isinstance(body, dict):
         return None, "not a JSON object"
     url = (record.url or "").lower()
-    if "count_tokens" in url:
+    path = url.split("?", 1)[0].rstrip("/")
+    if any(marker in path for marker in _COUNTING):
         return None, "token-counting call"
+    if path.endswith("/embeddings"):
+        return None, "embeddings call"
+    if path.endswith("/responses/compact"):
+        return None, "compaction call (not linted yet)"
     if override == "anthropic":
         return ("anthropic", "messages"), ""
     if override == "openai-chat":

@@ -4,7 +4,8 @@ A file is JSON Lines (one record per line) or one JSON document (an object, or a
 records), optionally gzip-compressed. A record is a bare request body or an envelope holding one
 (under ``request``, ``request.body`` or ``body``) with ``timestamp``, ``session``, ``headers``,
 ``response``/``usage`` beside it. JSON Lines files are streamed line by line, so memory does not
-grow with the size of the file.
+grow with the size of the file. VCR cassettes (``.yaml``/``.yml`` test recordings) are read by
+:mod:`prefixlint.sources.vcr`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import IO, Any
 import orjson
 
 from prefixlint.model import Diagnostic, InputError, Origin, Record
+from prefixlint.sources import vcr
 
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson")
 STDIN = "-"
@@ -37,8 +39,9 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
                     base = name[:-3] if name.endswith(".gz") else name
-                    if base.endswith(LOG_SUFFIXES):
-                        found.append(os.path.join(root, name))
+                    full = os.path.join(root, name)
+                    if base.endswith(LOG_SUFFIXES) or vcr.is_cassette(full):
+                        found.append(full)
             yield from sorted(found)
         elif path.exists():
             yield raw
@@ -164,6 +167,9 @@ def _describe_bad_line(line: bytes) -> str:
 def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = None) -> Iterator[Record]:
     """Stream the records of one file. Malformed lines become diagnostics; reading goes on."""
     name = "<stdin>" if path == STDIN else path
+    if path != STDIN and vcr.is_yaml_name(path):
+        yield from vcr.read(path, name, diagnostics, session_key)
+        return
     handle = _open(path)
     try:
         yield from _read_handle(handle, name, diagnostics, session_key)

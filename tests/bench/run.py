@@ -241,10 +241,14 @@ def main(argv=None) -> int:
 
             print(f"prefixlint on {name}: {count} findings; summary: "
                   f"{json.dumps(summary, sort_keys=True)[:400]}")
-            if generated and count:
-                print(f"WARNING: {count} findings on the generated clean log {name} "
+            # The generated log changes nothing between turns, so no error or warning may appear.
+            # Its recorded usage is synthetic (it ignores prefixes shared across conversations), so
+            # the cache model may note an info-level unexplained miss: reported, not a failure.
+            breaks = (summary.get("findings") or {}).get("error", 0) + (summary.get("findings") or {}).get("warning", 0)
+            if generated and breaks:
+                print(f"WARNING: {breaks} error/warning findings on the generated clean log {name} "
                       "(expected 0): false positives, or a generator bug")
-                problems.append(f"{count} findings on {name}")
+                problems.append(f"{breaks} findings on {name}")
 
         if len(rows) >= 2:
             print()
