@@ -8,7 +8,7 @@ the prefix it could have read. The typical case is a fan-out: N subagents, N sam
 documents sent at once with the same tool definitions and system prompt. Identical requests start
 sibling conversations, so each request is checked on its own and a conversation is reported once
 per shared prefix: the first request of a fan-out writes the entry and is never reported, the 2nd
-to Nth are. A request that already carries a reply to the shared prefix (an assistant message
+to Nth are, when the prefix they miss holds at least 1,024 tokens. A request that already carries a reply to the shared prefix (an assistant message
 after it) was sent after that reply and is not reported, however close the timestamps (logs that
 record when a response arrived make consecutive turns look simultaneous). Without timestamps
 nothing is reported.
@@ -48,6 +48,9 @@ NAME = "parallel-fanout-before-cache-ready"
 CATEGORY = "ttl"
 SEVERITY = "warning"
 SCOPE = "request"
+# Below this many tokens a parallel start costs too little to warn about (the system message of
+# parallel workers, say).
+MIN_LOST_TOKENS = 1024
 
 
 def check(request: RequestContext) -> Iterator[Violation]:
@@ -64,8 +67,8 @@ def check(request: RequestContext) -> Iterator[Violation]:
         return
     index = max(waiting)
     tokens = turn.cum[index] - turn.read
-    if tokens <= 0:
-        return  # a longer (or equal) prefix was read anyway
+    if tokens < MIN_LOST_TOKENS:
+        return  # a longer (or equal) prefix was read anyway, or too little is at stake to warn
     pointer = blocks[index].pointer
     rewritten = turn.family == "anthropic" and bool(turn.breakpoints)
     again = "processes and writes it again" if rewritten else "processes it again at full price"

@@ -298,3 +298,18 @@ def test_misses_that_stop_at_the_same_place_are_reported_once_per_thread(lint):
 
 def test_no_usage_no_finding(lint):
     assert only(ttl_rules(lint, [sent(chat(U1), 0), sent(chat(U1, A1, U2), 20)]), "PL703") == []
+
+
+def test_pl702_stays_quiet_when_little_is_at_stake(tmp_path):
+    """Parallel workers that share only a short system message: not worth a warning."""
+    from conftest import lint_records
+
+    def request(task, second):
+        body = {
+            "model": "gpt-5",
+            "messages": [{"role": "system", "content": "You are a helpful assistant. " * 30}, {"role": "user", "content": task * 400}],
+        }
+        return {"timestamp": f"2026-11-24T10:00:0{second}Z", "request": body}
+
+    result = lint_records(tmp_path, [request("Fix bug one. ", 0), request("Fix bug two. ", 0)])
+    assert [f.code for f in result.findings if f.code == "PL702"] == []
