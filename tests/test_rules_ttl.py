@@ -306,7 +306,7 @@ def test_pl702_stays_quiet_when_little_is_at_stake(tmp_path):
 
     def request(task, second):
         body = {
-            "model": "gpt-5",
+            "model": "deepseek-chat",  # caches from 64 tokens: the short system message is a cached prefix
             "messages": [{"role": "system", "content": "You are a helpful assistant. " * 30}, {"role": "user", "content": task * 400}],
         }
         return {"timestamp": f"2026-11-24T10:00:0{second}Z", "request": body}
