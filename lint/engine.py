@@ -104,6 +104,7 @@ class _Turn:
     cache: TurnCache | None
     prev_cache: TurnCache | None
     lost: tuple[int, float | None] | None = None
+    codes: list[str] = field(default_factory=list)  # codes of the findings stamped on this turn
 
 
 class Linter:
@@ -153,8 +154,10 @@ class Linter:
                                 continue
                             seen.add(key)
                         self._stamp(rule, v, turn)
+            stats = sim.threads[thread.id]
+            if turn.codes and stats.turns and stats.turns[-1].origin == str(record.origin):
+                stats.turns[-1].codes.extend(turn.codes)
             if turn.lost:
-                stats = sim.threads[thread.id]
                 stats.lost_tokens += turn.lost[0]
                 if turn.lost[1] is None:
                     stats.priced = False
@@ -202,6 +205,7 @@ class Linter:
             tokens, cost = impact.get("tokens", 0), impact.get("cost_usd")
             if tokens and (turn.lost is None or tokens > turn.lost[0]):
                 turn.lost = (tokens, cost)  # one turn's loss counts once, at its largest
+        turn.codes.append(rule.code)
         self.findings.append(
             Finding(
                 code=rule.code,

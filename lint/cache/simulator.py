@@ -107,6 +107,22 @@ class TurnCache:
         return self.cum[index - 1] if 0 < index <= len(self.cum) else 0
 
 
+MAX_TURN_POINTS = 1000  # per thread: enough for a timeline, bounded for day-long logs
+
+
+@dataclass(slots=True)
+class TurnPoint:
+    """One turn of a thread as a timeline shows it (token counts are estimates)."""
+
+    turn: int
+    origin: str  # file:line or file#entry
+    total: int
+    read: int  # predicted cache read
+    write: int  # predicted cache write
+    observed_read: int | None  # recorded cache read, when the log has usage
+    codes: list[str] = field(default_factory=list)  # findings on this turn
+
+
 @dataclass(slots=True)
 class ThreadStats:
     file: str
@@ -122,6 +138,7 @@ class ThreadStats:
     lost_usd: float = 0.0
     priced: bool = True
     model: str | None = None
+    turns: list[TurnPoint] = field(default_factory=list)  # the first MAX_TURN_POINTS turns, for timelines
 
     @staticmethod
     def rate(read: int, total: int) -> float | None:
@@ -284,6 +301,13 @@ class CacheSimulator:
         if stats is None:
             stats = self.threads[thread] = ThreadStats(self.file, thread, model=prompt.model)
         stats.requests += 1
+        if len(stats.turns) < MAX_TURN_POINTS:
+            stats.turns.append(
+                TurnPoint(
+                    stats.requests, str(prompt.record.origin), turn.total, turn.read, turn.write,
+                    turn.observed.read if turn.observed is not None else None,
+                )
+            )
         stats.total += turn.total
         stats.predicted_read += turn.read
         if prev is not None and not fork:
