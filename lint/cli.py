@@ -32,6 +32,18 @@ class Format(str, Enum):
     json = "json"
 
 
+class ReportFormat(str, Enum):
+    """Formats of the ``check`` report; each but text is a module in prefixlint.report with
+    ``render(result) -> bytes``."""
+
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    markdown = "markdown"
+    html = "html"
+
+
 class FailOn(str, Enum):
     error = "error"
     warning = "warning"
@@ -181,7 +193,13 @@ def check(
     paths: list[str] | None = typer.Argument(
         None, metavar="PATH", help="Log files or directories to lint; '-' reads standard input.", show_default=False
     ),
-    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    fmt: ReportFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="Report format (default: text; github when GITHUB_ACTIONS=true).",
+        show_default=False,
+    ),
     select: list[str] | None = typer.Option(
         None,
         "--select",
@@ -255,6 +273,8 @@ def check(
         fail_on=fail_on.value,
         tables=tables,
     )
+    fmt = _report_format(fmt)
+    renderer = _renderer(fmt)
     with _output(output) as stream:
         result = engine.run(list(paths), rules, options)
         for d in result.diagnostics:
@@ -264,15 +284,31 @@ def check(
             sys.stderr.write(
                 f"{PROG}: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
             )
-        if fmt is Format.json:
-            from prefixlint.report import json as json_report
-
-            _write_bytes(json_report.render(result), stream)
-        else:
+        if fmt is ReportFormat.text:
             from prefixlint.report import text
 
             text.render(result, text.console_for(stream))
+        else:
+            _write_bytes(renderer.render(result), stream)
     raise typer.Exit(result.exit_code(fail_on.value))
+
+
+def _report_format(fmt: ReportFormat | None) -> ReportFormat:
+    if fmt is not None:
+        return fmt
+    return ReportFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else ReportFormat.text
+
+
+def _renderer(fmt: ReportFormat):
+    """The module that renders a machine format (checked before any input is read)."""
+    import importlib
+
+    if fmt is ReportFormat.text:
+        return None
+    try:
+        return importlib.import_module(f"prefixlint.report.{fmt.value}")
+    except ModuleNotFoundError:
+        raise UsageError(f"the {fmt.value} format is not available in this version") from None
 
 
 # -- rules, rule ----------------------------------------------------------------------------------

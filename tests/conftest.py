@@ -36,3 +36,9 @@ def lint(tmp_path):
         return lint_records(tmp_path, records, **options)
 
     return _lint
+
+
+@pytest.fixture(autouse=True)
+def _not_in_github_actions(monkeypatch):
+    """The default report format depends on GITHUB_ACTIONS: tests choose it explicitly."""
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
