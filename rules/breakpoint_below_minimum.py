@@ -53,6 +53,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
 from prefixlint.rules.caching_not_configured import (
@@ -75,14 +76,7 @@ _AUTO_FIX = ', or add top-level `"cache_control": {"type": "ephemeral"}` (automa
 
 
 def _no_loss(request: RequestContext) -> dict[str, Any]:
-    cache = request.cache
-    return {
-        "tokens": 0,
-        "cost_usd": 0.0,
-        "model": cache.pricing.model,
-        "estimated": True,
-        "calibrated": cache.calibrated,
-    }
+    return tokens_impact(request.cache, 0, rewritten=False)
 
 
 def check(request: RequestContext) -> Iterator[Violation]:

@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Prompt, Violation
 from prefixlint.rulebase import RequestContext
 
@@ -104,14 +105,8 @@ def rejected_impact(cache: Any) -> dict[str, Any] | None:
     """The impact of a request the API refuses: nothing is processed, nothing is cached."""
     if cache is None:
         return None
-    return {
-        "tokens": 0,
-        "cost_usd": 0.0,
-        "model": cache.pricing.model,
-        "estimated": True,
-        "calibrated": cache.calibrated,
-        "note": "the API rejects the request with HTTP 400: it fails instead of being answered",
-    }
+    note = "the API rejects the request with HTTP 400: it fails instead of being answered"
+    return {**tokens_impact(cache, 0, rewritten=False), "note": note}
 
 
 def check(request: RequestContext) -> Iterator[Violation]:
