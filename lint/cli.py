@@ -168,24 +168,21 @@ def _load_tables(path: str | None) -> dict | None:
     """Read cache-table overrides; any problem is a one-line usage error naming the file."""
     if path is None:
         return None
-    import yaml
-
-    from prefixlint.cache.tables import load_tables
+    from prefixlint.config import ConfigError, read_tables
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML or JSON: {' '.join(str(exc).split())}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: cache tables must be a mapping (see prefixlint/data/cache-tables.json)")
+        return read_tables(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _load_config(path: str | None, isolated: bool):
+    from prefixlint.config import ConfigError, load
+
     try:
-        load_tables(data)
-    except ValueError as exc:
-        raise UsageError(f"{path}: {exc}") from None
-    return data
+        return load(path, isolated)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @app.command()
@@ -212,8 +209,11 @@ def check(
     ignore: list[str] | None = typer.Option(
         None, "--ignore", "-i", metavar="RULES", help="Skip these rules (same forms as --select).", show_default=False
     ),
-    fail_on: FailOn = typer.Option(
-        FailOn.error, "--fail-on", help="Lowest severity that makes the exit code 1 ('never': always 0)."
+    fail_on: FailOn | None = typer.Option(
+        None,
+        "--fail-on",
+        help="Lowest severity that makes the exit code 1 ('never': always 0). Default: error.",
+        show_default=False,
     ),
     provider: Provider | None = typer.Option(
         None, "--provider", help="Treat every record as a request for this API (default: detect).", show_default=False
@@ -236,13 +236,27 @@ def check(
         "shape of prefixlint/data/cache-tables.json.",
         show_default=False,
     ),
+    config_file: str | None = typer.Option(
+        None, "--config", metavar="FILE", help="Read the configuration from FILE (pyproject.toml or "
+        ".prefixlint.yaml) instead of looking for it.", show_default=False,
+    ),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    baseline_file: str | None = typer.Option(
+        None, "--baseline", metavar="FILE", help="Suppress the findings recorded in this baseline; report only new ones.",
+        show_default=False,
+    ),
+    write_baseline: str | None = typer.Option(
+        None, "--write-baseline", metavar="FILE", help="Record every finding in a baseline FILE (exit 0 unless the "
+        "input could not be read).", show_default=False,
+    ),
 ) -> None:
     """Lint request logs and report every change that breaks the cached prefix.
 
     With --format json the report is versioned JSON (version 1): {"version", "tool", "findings":
     [{code, name, category, severity, message, fix, location: {file, line, entry, pointer, thread,
     turn}, fingerprint, excerpt, impact}], "diagnostics": [{file, line, entry, message}], "summary":
-    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid, cache},
+    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid, cache,
+    suppressed (when any: by reason, baseline or per-path-ignores)},
     "threads": [per-thread predicted / ideal / observed cache hit rates and tokens lost]}.
     Its JSON Schema ships in the package as prefixlint/schemas/report-v1.json. Fingerprints do not
     depend on line numbers.
@@ -253,9 +267,23 @@ def check(
     from prefixlint import engine
     from prefixlint.rules import RULES
 
+    cfg = _load_config(config_file, isolated)
     if not paths:
-        raise UsageError("no input given: name log files or directories, or '-' for standard input")
-    selected, ignored = _split(select), _split(ignore)
+        paths = cfg.paths
+    if not paths:
+        raise UsageError("no input given: name log files or directories, or '-' for standard input "
+                         "(or set 'paths' in the configuration)")
+    # A flag given on the command line replaces the configuration's value.
+    if select:
+        selected = _split(select)
+    elif cfg.select is not None:
+        selected = [*cfg.select, *cfg.extend_select]
+    else:
+        selected = []  # every rule: extend-select has nothing to add
+    ignored = _split(ignore) if ignore else list(cfg.ignore)
+    fail_on = fail_on or FailOn(cfg.fail_on or "error")
+    provider = provider or (Provider(cfg.provider) if cfg.provider else None)
+    session_key = session_key or cfg.session_key
     unknown = engine.unknown_selectors(RULES, [*selected, *ignored])
     if unknown:
         raise UsageError(
@@ -263,7 +291,9 @@ def check(
             "(use a code, code prefix, category or rule name; see 'prefixlint rules')"
         )
     _check_session_key(session_key)
-    tables = _load_tables(cache_tables)
+    tables = _load_tables(cache_tables) if cache_tables else cfg.cache_tables
+    baseline_path = baseline_file or cfg.baseline
+    known = _load_baseline(baseline_path) if baseline_path else None
     rules = engine.select_rules(RULES, selected or None, ignored)
     options = engine.Options(
         select=selected or None,
@@ -272,11 +302,24 @@ def check(
         session_key=session_key,
         fail_on=fail_on.value,
         tables=tables,
+        severity=cfg.severity,
+        rule_options=cfg.options,
+        exclude=cfg.exclude,
+        per_path_ignores=cfg.per_path_ignores,
+        root=cfg.root,
+        baseline=None if write_baseline else known,
     )
     fmt = _report_format(fmt)
     renderer = _renderer(fmt)
+    from prefixlint.progress import progress, wanted
+
     with _output(output) as stream:
-        result = engine.run(list(paths), rules, options)
+        with progress(list(paths), enabled=wanted(fmt.value, to_file=output is not None)) as tracker:
+            result = engine.run(list(paths), rules, options, tracker=tracker)
+        if write_baseline:
+            _write_baseline(write_baseline, result.findings)
+            if known is not None:
+                engine.apply_baseline(result, known)
         for d in result.diagnostics:
             if d.origin.line is None and d.origin.entry is None:
                 _error(str(d))  # a path that could not be read at all
@@ -290,7 +333,27 @@ def check(
             text.render(result, text.console_for(stream))
         else:
             _write_bytes(renderer.render(result), stream)
-    raise typer.Exit(result.exit_code(fail_on.value))
+    code = result.exit_code(fail_on.value)
+    raise typer.Exit(0 if write_baseline and code == 1 else code)
+
+
+def _load_baseline(path: str) -> set[str]:
+    from prefixlint import baseline
+
+    try:
+        return baseline.load(path)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _write_baseline(path: str, findings) -> None:
+    from prefixlint import baseline
+
+    try:
+        count = baseline.write(path, findings)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    sys.stderr.write(f"{PROG}: wrote {count} baseline {'entry' if count == 1 else 'entries'} to {path}\n")
 
 
 def _report_format(fmt: ReportFormat | None) -> ReportFormat:
@@ -309,6 +372,41 @@ def _renderer(fmt: ReportFormat):
         return importlib.import_module(f"prefixlint.report.{fmt.value}")
     except ModuleNotFoundError:
         raise UsageError(f"the {fmt.value} format is not available in this version") from None
+
+
+# -- config ---------------------------------------------------------------------------------------
+@app.command("config")
+def config_command(
+    show_schema: bool = typer.Option(False, "--schema", help="Print the configuration's JSON Schema (for editors)."),
+    config_file: str | None = typer.Option(
+        None, "--config", metavar="FILE", help="Read the configuration from FILE.", show_default=False
+    ),
+    isolated: bool = typer.Option(False, "--isolated", help="Ignore every configuration file."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+) -> None:
+    """Print the configuration in effect and the file it came from (or, with --schema, its JSON Schema).
+
+    prefixlint reads [tool.prefixlint] in pyproject.toml or .prefixlint.yaml, in the nearest
+    directory from the working directory upwards that has one (.prefixlint.yaml first).
+    """
+    import json
+
+    from prefixlint import config
+
+    if show_schema:
+        _write_bytes((json.dumps(config.schema(), indent=2) + "\n").encode("utf-8"), None)
+        return
+    shown = config.effective(_load_config(config_file, isolated))
+    if fmt is Format.json:
+        _write_bytes((json.dumps(shown, indent=2) + "\n").encode("utf-8"), None)
+        return
+    lines = [f"# configuration: {shown['source'] or 'none found (defaults)'}"]
+    if shown["source"]:
+        lines.append(f"# relative paths and globs are relative to {shown['root']}")
+    for key, item in shown["keys"].items():
+        origin = "" if item["from"] == "default" else "  # from the file"
+        lines.append(f"{key} = {json.dumps(item['value'])}{origin}")
+    typer.echo("\n".join(lines))
 
 
 # -- rules, rule ----------------------------------------------------------------------------------

@@ -7,13 +7,16 @@ does not depend on line numbers. Secrets are redacted from everything that reach
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from prefixlint import providers, sources
 from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, impact
 from prefixlint.cache.tables import load_tables
+from prefixlint.config import any_match
 from prefixlint.diff import compare
 from prefixlint.model import (
     SEVERITY_RANK,
@@ -44,6 +47,12 @@ class Options:
     session_key: str | None = None
     fail_on: str = "error"
     tables: dict | None = None  # overrides of the cache model's data tables
+    severity: dict[str, str] = field(default_factory=dict)  # code -> severity override
+    rule_options: dict[str, dict] = field(default_factory=dict)  # code -> options (validated by config)
+    exclude: list[str] = field(default_factory=list)  # globs of files not linted, relative to root
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)  # glob -> rule selectors
+    root: str | None = None  # what the globs are relative to (default: the working directory)
+    baseline: set[str] | None = None  # fingerprints of findings to suppress
 
 
 @dataclass(slots=True)
@@ -56,6 +65,7 @@ class Summary:
     invalid: int = 0
     by_severity: Counter = field(default_factory=Counter)
     by_provider: Counter = field(default_factory=Counter)
+    suppressed: Counter = field(default_factory=Counter)  # findings not reported, by reason
 
 
 @dataclass(slots=True)
@@ -120,12 +130,24 @@ class Linter:
         self._memo: dict[tuple[str, bytes], list[Violation]] = {}
         self.threads: list[ThreadStats] = []
         self.tables = load_tables(options.tables)
+        self._path_ignored: frozenset[str] = frozenset()
 
-    def lint_path(self, path: str) -> None:
+    def _ignored_codes(self, path: str) -> frozenset[str]:
+        """Codes whose findings in ``path`` the per-path ignores suppress."""
+        globs = [g for g in self.options.per_path_ignores if path != sources.STDIN and
+                 any_match([g], path, self.options.root or os.getcwd())]
+        selectors = [s for g in globs for s in self.options.per_path_ignores[g]]
+        if not selectors:
+            return frozenset()
+        rules = [*self.request_rules, *self.pair_rules]
+        return frozenset(r.code for r in rules if any(_matches(r, s) for s in selectors))
+
+    def lint_path(self, path: str, on_bytes: Callable[[int], None] | None = None) -> None:
         self.summary.files += 1
+        self._path_ignored = self._ignored_codes(path)
         seen: set[tuple] = set()
         sim = CacheSimulator(path if path != sources.STDIN else "<stdin>", self.tables)
-        for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics):
+        for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics, on_bytes):
             thread = assignment.thread
             prev_cache = thread.cache if assignment.prev is not None else None
             cache = sim.observe(prompt, thread.number, thread.id, prev_cache, assignment.fork)
@@ -190,7 +212,10 @@ class Linter:
         return found
 
     def _stamp(self, rule: Rule, v: Violation, turn: _Turn) -> None:
-        severity = v.severity or rule.severity
+        if rule.code in self._path_ignored:
+            self.summary.suppressed["per-path-ignores"] += 1
+            return
+        severity = self.options.severity.get(rule.code) or v.severity or rule.severity
         origin = turn.record.origin
         fingerprint = digest(
             "\x00".join(
@@ -241,7 +266,11 @@ class Linter:
 
 
 def iter_turns(
-    path: str, options: Options, summary: Summary | None = None, diagnostics: list[Diagnostic] | None = None
+    path: str,
+    options: Options,
+    summary: Summary | None = None,
+    diagnostics: list[Diagnostic] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[Record, Prompt, Assignment]]:
     """Read one file and yield every request with the thread turn it was assigned to.
 
@@ -253,6 +282,8 @@ def iter_turns(
     tracker = ThreadTracker()
     try:
         for record in sources.read(path, diagnostics, options.session_key):
+            if on_bytes is not None:
+                on_bytes(record.size)
             summary.records += 1
             kind, reason = providers.detect(record.body, record, options.provider)
             if kind is None:
@@ -279,8 +310,10 @@ def iter_turns(
         summary.threads += tracker.count
 
 
-def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:
-    """Lint every path with the rules that ``options.select``/``options.ignore`` leave."""
+def run(paths: list[str], rules: list[Rule], options: Options, tracker: Any = None) -> RunResult:
+    """Lint every path with the rules that ``options.select``/``options.ignore`` leave.
+
+    ``tracker`` (see ``prefixlint.progress``) is told the bytes read and each file finished."""
     linter = Linter(select_rules(rules, options.select, options.ignore), options)
     input_error = False
     for given in paths:
@@ -291,12 +324,32 @@ def run(paths: list[str], rules: list[Rule], options: Options) -> RunResult:
             linter.diagnostics.append(Diagnostic(Origin(given), str(exc).split(": ", 1)[-1]))
             continue
         for path in files:
+            if options.exclude and path != sources.STDIN and any_match(options.exclude, path, options.root or os.getcwd()):
+                continue
             try:
-                linter.lint_path(path)
+                linter.lint_path(path, tracker)
             except InputError as exc:
                 input_error = True
                 linter.diagnostics.append(Diagnostic(Origin(path), str(exc).split(": ", 1)[-1]))
+            finally:
+                if tracker is not None:
+                    tracker.file_done(path)
     for d in linter.diagnostics:
         d.message = redact(d.message)
     linter.findings.sort(key=lambda f: f.sort_key())
-    return RunResult(linter.findings, linter.summary, linter.diagnostics, input_error, linter.threads)
+    result = RunResult(linter.findings, linter.summary, linter.diagnostics, input_error, linter.threads)
+    if options.baseline is not None:
+        apply_baseline(result, options.baseline)
+    return result
+
+
+def apply_baseline(result: RunResult, fingerprints: set[str]) -> None:
+    """Drop the findings recorded in a baseline; count them as suppressed."""
+    kept = []
+    for f in result.findings:
+        if f.fingerprint in fingerprints:
+            result.summary.suppressed["baseline"] += 1
+            result.summary.by_severity[f.severity] -= 1
+        else:
+            kept.append(f)
+    result.findings = kept

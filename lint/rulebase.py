@@ -74,6 +74,7 @@ class Rule:
     module: str
     reads: tuple[str, ...] | None = None
     once: bool = False  # pair rule: report a (pointer, key) once per thread, like request rules
+    options_schema: dict | None = field(default=None, hash=False, compare=False)  # JSON Schema of the rule's options (OPTIONS_SCHEMA); None: none
 
     @property
     def summary(self) -> str:
@@ -93,6 +94,7 @@ class Rule:
             module=module.__name__,
             reads=getattr(module, "READS", None),
             once=bool(getattr(module, "ONCE", False)),
+            options_schema=getattr(module, "OPTIONS_SCHEMA", None),
         )
         problems = rule.problems()
         if problems:

@@ -71,9 +71,16 @@ def document(result: RunResult) -> dict[str, Any]:
             "skipped": {reason: s.skipped[reason] for reason in sorted(s.skipped)},
             "invalid": s.invalid,
             "cache": cache_totals(result.threads),
+            **_suppressed(s),
         },
         "threads": [thread(t) for t in result.threads],
     }
+
+
+def _suppressed(s: Any) -> dict[str, Any]:
+    """``suppressed`` (findings not reported, by reason), present only when there are any."""
+    counts = {reason: n for reason, n in sorted(getattr(s, "suppressed", {}).items()) if n}
+    return {"suppressed": counts} if counts else {}
 
 
 def thread(t: Any) -> dict[str, Any]:

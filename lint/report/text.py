@@ -203,6 +203,10 @@ def summary_lines(summary: Summary) -> list[Text]:
             word = sev if n == 1 or sev == "info" else sev + "s"
             findings.append(f"{n:,} {word}", style=SEVERITY_STYLE[sev] if n else "")
     findings.append(".")
+    suppressed = {reason: n for reason, n in getattr(s, "suppressed", {}).items() if n}
+    if suppressed:
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(suppressed.items()))
+        findings.append(f" Suppressed: {sum(suppressed.values()):,} ({reasons}).", style="dim")
     lines = [checked, findings]
     skipped = sum(s.skipped.values())
     if skipped:
