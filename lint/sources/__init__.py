@@ -1,16 +1,23 @@
 """Sources stage: find the input files, read them as a stream of records with their origin.
 
 A file is JSON Lines (one record per line) or one JSON document (an object, or an array of
-records), optionally gzip-compressed. A record is a bare request body or an envelope holding one
-(under ``request``, ``request.body`` or ``body``) with ``timestamp``, ``session``, ``headers``,
-``response``/``usage`` beside it. JSON Lines files are streamed line by line, so memory does not
-grow with the size of the file. VCR cassettes (``.yaml``/``.yml`` test recordings) are read by
-:mod:`prefixlint.sources.vcr`.
+records), optionally gzip- or zstd-compressed. A record is a bare request body or an envelope
+holding one (under ``request``, ``request.body`` or ``body``) with ``timestamp``, ``session``,
+``headers``, ``response``/``usage`` beside it. JSON Lines files are streamed line by line (``.gz``
+and ``.zst`` decompressed as they are read), so memory does not grow with the size of the file.
+VCR cassettes (``.yaml``/``.yml`` test recordings) are read by :mod:`prefixlint.sources.vcr`, HAR
+captures (a document with ``log.entries``, usually ``*.har``) by :mod:`prefixlint.sources.har`.
+
+claude-trace logs are envelopes: ``{"request": {timestamp, method, url, headers, body},
+"response": {timestamp, status_code, headers, body | body_raw} | null, "logged_at"}``. The
+response's usage and id come from its JSON ``body`` or from the server-sent events of
+``body_raw``; a request other than POST or a response with an HTTP error status is skipped.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -20,9 +27,10 @@ from typing import IO, Any
 import orjson
 
 from prefixlint.model import Diagnostic, InputError, Origin, Record
-from prefixlint.sources import vcr
+from prefixlint.sources import har, vcr
 
-LOG_SUFFIXES = (".json", ".jsonl", ".ndjson")
+LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", har.HAR_SUFFIX)
+COMPRESSED = (".gz", ".zst")
 STDIN = "-"
 
 
@@ -38,7 +46,7 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in files:
-                    base = name[:-3] if name.endswith(".gz") else name
+                    base = _uncompressed(name)
                     full = os.path.join(root, name)
                     if base.endswith(LOG_SUFFIXES) or vcr.is_cassette(full):
                         found.append(full)
@@ -47,6 +55,13 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
             yield raw
         else:
             raise InputError(f"{raw}: no such file or directory")
+
+
+def _uncompressed(name: str) -> str:
+    for suffix in COMPRESSED:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _open(path: str) -> IO[bytes]:
@@ -58,6 +73,14 @@ def _open(path: str) -> IO[bytes]:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if path.endswith(".gz"):
         return gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[return-value]
+    if path.endswith(".zst"):
+        try:
+            import zstandard
+        except ImportError:
+            handle.close()
+            raise InputError(f"{path}: reading .zst files needs the zstandard package") from None
+        reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(handle, closefd=True)
+        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
     return handle
 
 
@@ -131,13 +154,24 @@ def _to_record(obj: Any, origin: Origin, size: int) -> Record:
     response = obj.get("response")
     usage = obj.get("usage")
     response_id = None
+    output = None
+    skip = None
     if isinstance(response, dict):
         inner = response.get("body") if isinstance(response.get("body"), dict) else response
-        usage = usage or inner.get("usage")
-        response_id = inner.get("id") if isinstance(inner.get("id"), str) else None
-    timestamp = _first(meta, "timestamp", "logged_at", "time")
+        output = inner.get("output") if isinstance(inner.get("output"), list) else None
+        inner_usage, response_id = _response_usage(response)
+        usage = usage or inner_usage
+        status = _first(response, "status_code", "status")
+        if isinstance(status, int) and status >= 400:
+            skip = f"request failed (HTTP {status // 100}xx)"
+    method = request.get("method") if isinstance(request, dict) else None
+    if isinstance(method, str) and method.upper() != "POST":
+        skip = f"{method.upper()} request"
+    timestamp = meta.get("timestamp")
     if timestamp is None and isinstance(request, dict):
-        timestamp = request.get("timestamp")
+        timestamp = request.get("timestamp")  # claude-trace: when the request was sent
+    if timestamp is None:
+        timestamp = _first(meta, "logged_at", "time")
     session = _first(meta, "session", "session_id")
     return Record(
         body=body,
@@ -148,8 +182,19 @@ def _to_record(obj: Any, origin: Origin, size: int) -> Record:
         headers=headers if isinstance(headers, dict) else None,
         usage=usage if isinstance(usage, dict) else None,
         response_id=response_id,
+        output=output,
         url=url,
+        skip=skip,
     )
+
+
+def _response_usage(response: dict[str, Any]) -> tuple[Any, str | None]:
+    """Usage and id of a recorded response: its JSON ``body``, the JSON or server-sent events of
+    its ``body``/``body_raw`` text (claude-trace), or else the response object itself."""
+    body = response.get("body")
+    if body is None:
+        body = response.get("body_raw")
+    return vcr.response_usage(response if body is None else body)
 
 
 def _describe_bad_line(line: bytes) -> str:
@@ -172,8 +217,15 @@ def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = Non
         return
     handle = _open(path)
     try:
-        yield from _read_handle(handle, name, diagnostics, session_key)
+        if path != STDIN and _uncompressed(path).lower().endswith(har.HAR_SUFFIX):
+            yield from _read_document(handle.read(), name, 1, diagnostics, session_key)
+        else:
+            yield from _read_handle(handle, name, diagnostics, session_key)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - zstandard.ZstdError (a corrupt .zst): reported, never a traceback
+        if type(exc).__module__.split(".")[0] != "zstandard":
+            raise
         diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc}"))
     finally:
         if handle is not sys.stdin.buffer:
@@ -205,10 +257,13 @@ def _read_handle(
             except orjson.JSONDecodeError:
                 pass
             else:
-                yield to_record(obj, Origin(name, line=lineno), len(first) + len(rest), key)
+                yield from _document(obj, name, lineno, len(first) + len(rest), key)
                 return
         diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(first.rstrip(b"\r\n"))))
         yield from _read_lines(iter(rest.splitlines(keepends=True)), name, lineno + 1, diagnostics, key)
+        return
+    if har.is_har(obj):  # a HAR document on one line
+        yield from har.records(obj, name, key)
         return
     yield to_record(obj, Origin(name, line=lineno), len(first), key)
     yield from _read_lines(handle, name, lineno + 1, diagnostics, key)
@@ -238,7 +293,15 @@ def _read_document(
         diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(data)))
         return
     if not isinstance(doc, list):
-        yield to_record(doc, Origin(name, line=lineno), len(data), key)
+        yield from _document(doc, name, lineno, len(data), key)
         return
     for i, obj in enumerate(doc):
         yield to_record(obj, Origin(name, entry=i), 0, key)
+
+
+def _document(doc: Any, name: str, lineno: int, size: int, key: str | None) -> Iterator[Record]:
+    """The records of one JSON document that is not an array: a HAR capture, or a single record."""
+    if har.is_har(doc):
+        yield from har.records(doc, name, key)
+    else:
+        yield to_record(doc, Origin(name, line=lineno), size, key)

@@ -46,7 +46,7 @@ import yaml
 
 from prefixlint.model import Diagnostic, InputError, Origin, Record
 
-__all__ = ["YAML_SUFFIXES", "is_cassette", "is_yaml_name", "read", "records"]
+__all__ = ["YAML_SUFFIXES", "is_cassette", "is_yaml_name", "read", "records", "response_usage"]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 MAX_BYTES = 128 * 1024 * 1024  # a cassette is loaded whole: refuse bigger files
@@ -368,6 +368,12 @@ def _to_json(value: Any) -> Any:
 
 
 # -- the response: usage and id ---------------------------------------------------------------
+
+
+def response_usage(body: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """Usage and response id from a recorded response body: parsed JSON, or the text (or bytes) of
+    a JSON document or a server-sent event stream. Used by the other capture readers too."""
+    return _response_usage({"body": body})
 
 
 def _response_usage(response: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
