@@ -12,6 +12,7 @@ from prefixlint.rules import (
     breakpoint_on_changing_block,
     breakpoints_never_move,
     cache_key_setting_changed,
+    cache_read_dropped,
     caching_not_configured,
     compaction_breaks_prefix,
     content_inserted_before_latest_turn,
@@ -61,6 +62,7 @@ _MODULES = [
     gap_exceeds_ttl,
     parallel_fanout_before_cache_ready,
     unexplained_cache_miss,
+    cache_read_dropped,
     unstable_json_key_order,
 ]
 

@@ -331,8 +331,6 @@ def _analyse(pair: Pair) -> History:
         return _EMPTY
     if (prev.provider, prev.api) != (new.provider, new.api):
         return _EMPTY  # another API renders everything differently: model-switched says it
-    if new.api == "responses" and (new.keys.get("previous_response_id") or new.keys.get("conversation")):
-        return _EMPTY  # the history lives on the server: the input holds only the new items
     if pair.section("messages").kind in ("same", "append", "reserialize", "added", "removed"):
         return _EMPTY
     P, N = prev.messages, new.messages

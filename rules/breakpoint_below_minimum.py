@@ -18,6 +18,8 @@ calibrated on the recorded usage when the log has it; a prefix within 5% under t
 close to call and is not reported, nor is the last breakpoint when the recorded usage shows that
 the request read from or wrote to the cache.
 
+Providers: Anthropic, Bedrock Converse (breakpoint caching).
+
 ## Why does this break the cache?
 Below the minimum the prefix is silently not cached: no error, both cache counters are 0, and the
 request is processed (and billed) in full. A breakpoint placed to "cache the system prompt" on a

@@ -8,6 +8,8 @@ prefix order: every tool definition, every system block and every content block 
 (a string `content` is one block). The finding points at the breakpoint that missed and names the
 position of the entry it could not reach.
 
+Providers: Anthropic, Bedrock Converse (breakpoint caching).
+
 ## Why does this break the cache?
 A breakpoint writes one cache entry: the hash of everything up to and including its block. On the
 next request the API hashes the prefix at each breakpoint and, on a miss, walks back one block at a

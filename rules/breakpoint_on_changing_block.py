@@ -11,6 +11,8 @@ not read its entry at that block either. It is reported once per conversation (t
 the evidence); a normal rolling breakpoint, which moves to the new last block each turn while the
 previous one is re-sent unchanged, is never reported.
 
+Providers: Anthropic, Bedrock Converse (breakpoint caching).
+
 ## Why does this break the cache?
 A breakpoint writes one cache entry: the hash of everything up to and including its block. When
 that block differs on the next request, the entry is never read, but the request pays the write

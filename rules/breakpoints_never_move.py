@@ -8,6 +8,8 @@ at least the model's minimum cacheable length and more than half of the prompt. 
 of Spring AI's `SYSTEM_ONLY` / `SYSTEM_AND_TOOLS` strategies and of hand-written clients that mark
 only the system prompt. It is reported once per conversation, on the first turn past the threshold.
 
+Providers: Anthropic, Bedrock Converse (breakpoint caching).
+
 ## Why does this break the cache?
 Anthropic writes cache entries only at breakpoints and reads only entries that earlier requests
 wrote. With every breakpoint before the conversation, the tools and system prompt are read from the

@@ -16,6 +16,8 @@ setting and its default are treated alike (`tool_choice` absent = `{"type": "aut
 absent = disabled), and the beta header is compared as a set. A hand-off to another API (Responses to
 Chat, OpenAI to Anthropic) is left to `model-switched`: its settings are not comparable.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Anthropic keeps three cache levels, tools -> system -> messages, and documents which settings
 invalidate which: `tool_choice` and `disable_parallel_tool_use` keep the tools and system caches

@@ -9,6 +9,8 @@ model's minimum cacheable length (e.g. 1,024 tokens for Sonnet 4.5, 4,096 for Op
 conversation, at `/cache_control` (where automatic caching would go). Token counts are estimates,
 calibrated on the recorded usage when the log has it.
 
+Providers: Anthropic.
+
 ## Why does this break the cache?
 Anthropic caches nothing unless the request asks for it: without a breakpoint no entry is written,
 so every turn processes the tools, the system prompt and the whole conversation so far at full

@@ -7,6 +7,8 @@ conversation itself. Such a request is attached to the conversation as a *fork*:
 with the conversation's last turn without becoming its next turn. The message says what differs and
 how many tokens of history are processed again.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Tools and the system prompt come before the messages in the prefix (Anthropic: tools -> system ->
 messages; OpenAI: tools, then instructions and messages), and the model is part of the cache key.

@@ -9,6 +9,8 @@ instance retrieved context stuffed into that message): the new message starts wi
 blocks and ends with exactly the old content. Messages inserted to replace the oldest ones are
 reported by `history-truncated` instead.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 The cached prefix ends where the new request first differs from the old one. Content inserted
 before an existing message moves that message, and every message after it, to a new position in

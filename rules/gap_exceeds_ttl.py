@@ -11,6 +11,8 @@ or 24 hours (`prompt_cache_retention: "24h"`); DeepSeek (best-effort disk cache,
 Both turns need a timestamp (an envelope's `timestamp`, a claude-trace request time); without
 them nothing is reported.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 A cache entry lives for its TTL after it was last written or read. A conversation that waits on a
 human, on a long tool run or on a batch queue longer than that finds nothing in the cache: the

@@ -16,6 +16,8 @@ the new turn is not longer than the previous one and only its latest messages di
 answer, an edited last question), the conversation has branched and nothing is reported; neither
 is an assistant prefill that ended the previous turn and comes back completed.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 The cache matches a byte-identical prefix: Anthropic hashes tools, system, then every message
 content block in order, OpenAI the rendered prompt from its first token. Editing message N means the

@@ -8,6 +8,8 @@ pinned first message (the task) and drops what follows it counts too, and so do 
 replaced by fewer new ones (an in-place summary). Applies to Anthropic `messages`, OpenAI Chat
 `messages` (after the leading system messages) and Responses `input`.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 A cached prefix is only reusable from its very first token. Once the first message changes, nothing
 of the conversation matches any more: every message is processed again at full price and written

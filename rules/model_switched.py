@@ -4,6 +4,8 @@
 Reports a turn sent to a different `model` than the previous turn of the same conversation
 (Anthropic and OpenAI).
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 The model is part of the cache key: caches are never shared between models. After a switch, the
 whole prompt (tools, system prompt and every earlier message) is processed again at full price,

@@ -13,6 +13,8 @@ after it) was sent after that reply and is not reported, however close the times
 record when a response arrived make consecutive turns look simultaneous). Without timestamps
 nothing is reported.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 A cache entry can be read only after the request that writes it has started to respond. Requests
 sent at the same moment all look up the prefix before any entry exists, so every one of them

@@ -10,6 +10,8 @@ cheap, and a one-off call is never reported. Token counts are estimates (about 4
 calibrated on the recorded usage when the log has it; a prompt within 5% under the minimum is too
 close to call, and a request whose recorded usage shows cached tokens is left alone.
 
+Providers: OpenAI (Chat, Responses), Gemini (automatic caching).
+
 ## Why does this break the cache?
 Prompts shorter than the minimum are never cached: every turn is processed at full price and the
 usage reports `cached_tokens: 0`, although each turn repeats the previous one. Nothing is wrong

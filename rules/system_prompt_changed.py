@@ -9,6 +9,8 @@ id). A re-serialisation that keeps the content (JSON key order) is left to `unst
 a summarisation request sent under its own system prompt is left to the compaction rule, and a
 hand-off to another API to `model-switched`.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 A cached prefix is reused only when it is byte-identical. The system prompt comes right after the
 tool definitions and before every message, so an edit anywhere in it ends the reusable prefix there:
@@ -143,13 +145,6 @@ def check(pair: Pair) -> Iterator[Violation]:
         return  # a hand-off to another API renders the system prompt differently (model-switched reports it)
     prev = pair.prev.section("system")
     new = pair.new.section("system")
-    if pair.new.keys.get("previous_response_id") or pair.new.keys.get("conversation"):
-        # A chained Responses request sends only its new input items: earlier system or developer
-        # items stay in the conversation state. Only `instructions` is sent again every time.
-        prev = [b for b in prev if b.pointer == "/instructions"]
-        new = [b for b in new if b.pointer == "/instructions"]
-        if [b.canon for b in prev] == [b.canon for b in new]:
-            return
     i = 0
     while i < len(prev) and i < len(new) and prev[i].canon == new[i].canon:
         i += 1

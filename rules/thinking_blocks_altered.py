@@ -7,6 +7,8 @@ while the rest of the message is unchanged; and, for the OpenAI Responses API, a
 item of the previous turn that was dropped, changed or newly inserted into the history. When the
 rest of the message changed as well, the turn is reported by `history-rewritten`.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Thinking blocks are part of the cached prefix when they are sent back, and clients must pass them
 back unmodified. Dropping or editing one makes the request stop matching at that assistant message,

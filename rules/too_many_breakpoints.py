@@ -7,6 +7,8 @@ request-level automatic caching (a top-level `cache_control`). Reports a request
 model's maximum (4), pointing at the first breakpoint over the limit (the 5th in tools -> system ->
 messages order; automatic caching comes last, at `/cache_control`).
 
+Providers: Anthropic.
+
 ## Why does this break the cache?
 It does not just miss the cache: the API refuses the request with HTTP 400 "A maximum of 4 blocks
 with cache_control may be provided". Automatic caching takes one of the 4 slots, so 4 explicit

@@ -5,6 +5,8 @@ Pairs the tool definitions of consecutive turns by name (and by position, to rec
 and reports each tool whose description or schema now differs in content, or that was renamed.
 A change of key order only is reported by `unstable-json-key-order` instead.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Tool definitions are rendered first in the prefix. Any change to one of them (one word of a
 description, a new enum value, a version string) is a different prefix from that tool on: the

@@ -7,6 +7,8 @@ which a tool result the previous turn had sent comes back shorter ("first 2,000 
 `…(truncated)`) or replaced by a placeholder such as `[output elided]`. Other changes to a tool
 result are reported by `history-rewritten`.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Old tool results sit in the middle of the cached prefix. Shortening one makes the request stop
 matching at that result, so it and everything after it (the rest of the conversation) is processed

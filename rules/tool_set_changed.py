@@ -5,6 +5,8 @@ Compares the tool definitions of consecutive turns of a conversation and reports
 of tool names differs from the previous turn's: a tool added (anywhere in the list) or removed.
 Applies to Anthropic `tools` and to OpenAI `tools` (Chat Completions and Responses).
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Tool definitions are the very first thing in the prefix (Anthropic renders tools, then system, then
 messages; OpenAI renders tools before the messages). Adding or removing a tool changes the prefix

@@ -4,6 +4,8 @@
 Reports a turn whose tool definitions are the same as the previous turn's (same names, same
 definitions) but in a different order. Applies to Anthropic and OpenAI tool lists.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 The cache matches the prefix byte for byte, and tools come first. A different order is a different
 prefix from the first moved tool on, so the system prompt and the whole conversation are

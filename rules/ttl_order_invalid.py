@@ -7,6 +7,8 @@ the first `"ttl": "1h"` breakpoint that comes after a 5-minute one (`"ttl": "5m"
 `{"type": "ephemeral"}`). Also reports automatic caching whose TTL differs from an explicit
 `cache_control` already on the last block, which the API rejects as well.
 
+Providers: Anthropic, Bedrock Converse (breakpoint caching).
+
 ## Why does this break the cache?
 Entries with a longer TTL must come first: a 1h entry after a 5m entry is refused with HTTP 400,
 so the request fails instead of being cached. It typically appears when one code path caches

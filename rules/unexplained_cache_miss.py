@@ -19,6 +19,8 @@ not count as a miss. The threshold was calibrated on 2,000 recorded DeepSeek age
 step's reply or by one late-persisted step); beyond it are steps that read nothing at all during
 a provider-side outage, or only the shared template, or an entry many steps old.
 
+Providers: Anthropic, OpenAI (Chat, Responses) (needs recorded usage).
+
 ## Why does this break the cache?
 Nothing in the request did; that is the point of the finding. Possible causes:
 - eviction or expiry on the provider's side before the TTL the model assumes (caches are

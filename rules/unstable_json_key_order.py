@@ -9,6 +9,8 @@ names the object whose keys moved, shows both orders, and counts the other block
 were re-serialised the same way. A whitespace-only re-encoding of an `arguments` string is reported
 too.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Payloads rendered as JSON are part of the prefix byte for byte, keys in the order they were sent.
 `{"city": "Paris", "unit": "C"}` and `{"unit": "C", "city": "Paris"}` mean the same thing but are

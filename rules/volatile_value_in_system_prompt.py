@@ -11,6 +11,8 @@ Values that read as constants are left alone: examples ("e.g. `2024-01-15T09:30:
 named as a knowledge cutoff or a release date. A timestamp is an error; a date alone is a warning,
 because it only changes once a day.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Providers reuse a cached prefix only when it is byte-identical to an earlier request, and the system
 prompt comes before the whole conversation (after the tools). A value that changes on every request

@@ -11,6 +11,8 @@ reported once per conversation, per tool, per kind of value and per place.
 Examples are left alone ("e.g. `2024-01-15T09:30:00Z`", values under an `examples` key), and so are
 dates named as a cutoff or a release. A timestamp is an error; a date alone is a warning.
 
+Providers: Anthropic, OpenAI (Chat, Responses), Gemini, Bedrock Converse.
+
 ## Why does this break the cache?
 Tool definitions are the very first thing in the prefix on both Anthropic and OpenAI, and a cached
 prefix is reused only when it is byte-identical. A value in a tool definition that changes on every

@@ -167,7 +167,7 @@ def test_parsed_body_with_yaml_only_types_becomes_json(tmp_path):
         (post('{"input": "hello", "model": "text-embedding-3-small"}', uri="https://api.openai.com/v1/embeddings"), "embeddings call"),
         (post('{"input": "hi", "model": "gpt-5"}', uri="https://api.openai.com/v1/responses/input_tokens"), "token-counting call"),
         (post('{"model": "claude-sonnet-4-5", "messages": []}', uri="https://api.anthropic.com/v1/messages/count_tokens"), "token-counting call"),
-        (post('{"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}', uri="https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"), "unrecognised record"),
+        (post('{"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}', uri="https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens"), "token-counting call"),
         ({"request_sample": {"json": {"model": "grok-4"}}, "response_sample": {}}, "not an HTTP interaction"),
         ("not a mapping", "not an HTTP interaction"),
     ],

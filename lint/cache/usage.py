@@ -5,6 +5,8 @@
 - OpenAI Chat: ``prompt_tokens`` with ``prompt_tokens_details.cached_tokens``; Responses:
   ``input_tokens`` with ``input_tokens_details.cached_tokens``.
 - DeepSeek: ``prompt_cache_hit_tokens`` / ``prompt_cache_miss_tokens``.
+- Bedrock Converse: ``inputTokens``, ``cacheReadInputTokens``, ``cacheWriteInputTokens``.
+- Gemini ``usageMetadata``: ``promptTokenCount`` (cached part included), ``cachedContentTokenCount``.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ def parse_usage(usage: dict[str, Any] | None) -> Usage | None:
         fresh = _int(usage.get("input_tokens")) or 0
         read, write = read or 0, write or 0
         return Usage(total=fresh + read + write, read=read, write=write)
+    bedrock_read, bedrock_write = _int(usage.get("cacheReadInputTokens")), _int(usage.get("cacheWriteInputTokens"))
+    if bedrock_read is not None or bedrock_write is not None:
+        fresh = _int(usage.get("inputTokens")) or 0
+        read, write = bedrock_read or 0, bedrock_write or 0
+        return Usage(total=fresh + read + write, read=read, write=write)
+    prompt = _int(usage.get("promptTokenCount", usage.get("prompt_token_count")))
+    if prompt is not None:  # Gemini usageMetadata: the prompt count includes the cached part
+        cached = _int(usage.get("cachedContentTokenCount", usage.get("cached_content_token_count"))) or 0
+        return Usage(total=prompt, read=min(cached, prompt), write=0)
     hit, miss = _int(usage.get("prompt_cache_hit_tokens")), _int(usage.get("prompt_cache_miss_tokens"))
     if hit is not None and miss is not None:
         return Usage(total=hit + miss, read=hit, write=0)

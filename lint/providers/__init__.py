@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefixlint.model import Prompt, Record
-from prefixlint.providers import anthropic, openai
+from prefixlint.providers import anthropic, bedrock, gemini, openai
 
 PROVIDER_CHOICES = ("anthropic", "openai", "openai-chat", "openai-responses")
 
@@ -17,6 +17,8 @@ _NORMALIZERS = {
     ("anthropic", "messages"): anthropic.normalize,
     ("openai", "chat"): openai.normalize_chat,
     ("openai", "responses"): openai.normalize_responses,
+    ("gemini", "generate"): gemini.normalize,
+    ("bedrock", "converse"): bedrock.normalize,
 }
 
 _COUNTING = ("count_tokens", "count-tokens", ":counttokens", "/input_tokens")
@@ -55,6 +57,19 @@ def _looks_anthropic(body: dict[str, Any]) -> bool | None:
     return None
 
 
+def _looks_bedrock(body: dict[str, Any]) -> bool:
+    """Converse content blocks are keyed by kind (``{"text": ...}``, ``{"toolUse": ...}``), never typed."""
+    if any(k in body for k in ("toolConfig", "inferenceConfig", "additionalModelRequestFields", "modelId")):
+        return True
+    lists = [body.get("system")] + [m.get("content") for m in body.get("messages") or () if isinstance(m, dict)]
+    for content in lists:
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and "type" not in block and any(k in block for k in bedrock.CONTENT_KEYS):
+                    return True
+    return False
+
+
 def detect(body: Any, record: Record, override: str | None = None) -> tuple[tuple[str, str] | None, str]:
     """Return ((provider, api), "") for a request body, or (None, reason) to skip the record."""
     if record.skip:
@@ -83,6 +98,17 @@ def detect(body: Any, record: Record, override: str | None = None) -> tuple[tupl
         return None, "response, not a request"
     if body.get("type") == "message" and body.get("role") == "assistant":
         return None, "response, not a request"
+    if ("candidates" in body or "usageMetadata" in body or "stopReason" in body) and "contents" not in body:
+        return None, "response, not a request"
+    if ":generatecontent" in path or ":streamgeneratecontent" in path or isinstance(body.get("contents"), list):
+        return ("gemini", "generate"), ""
+    if path.endswith(("/converse", "/converse-stream")) or (
+        isinstance(body.get("messages"), list)
+        and "/v1/messages" not in url
+        and "chat/completions" not in url
+        and _looks_bedrock(body)
+    ):
+        return ("bedrock", "converse"), ""
     if "messages" in body and isinstance(body["messages"], list):
         if "/v1/messages" in url:
             return ("anthropic", "messages"), ""
