@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prefixlint import providers, sources
+from prefixlint.sources import claude_code
 from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, impact
 from prefixlint.cache.tables import load_tables
+from prefixlint.chains import is_carried
 from prefixlint.config import any_match
 from prefixlint.diff import compare
 from prefixlint.model import (
@@ -123,6 +125,7 @@ class Linter:
     def __init__(self, rules: list[Rule], options: Options) -> None:
         self.request_rules = [r for r in rules if r.scope == "request"]
         self.pair_rules = [r for r in rules if r.scope == "pair"]
+        self.usage_rules = [r for r in rules if r.scope == "usage"]  # Claude Code transcripts
         self.options = options
         self.summary = Summary()
         self.findings: list[Finding] = []
@@ -139,12 +142,14 @@ class Linter:
         selectors = [s for g in globs for s in self.options.per_path_ignores[g]]
         if not selectors:
             return frozenset()
-        rules = [*self.request_rules, *self.pair_rules]
+        rules = [*self.request_rules, *self.pair_rules, *self.usage_rules]
         return frozenset(r.code for r in rules if any(_matches(r, s) for s in selectors))
 
     def lint_path(self, path: str, on_bytes: Callable[[int], None] | None = None) -> None:
         self.summary.files += 1
         self._path_ignored = self._ignored_codes(path)
+        if claude_code.is_transcript(path):  # usage only, no requests: see prefixlint.sources.claude_code
+            return claude_code.lint(self, path, self.usage_rules, on_bytes)
         seen: set[tuple] = set()
         sim = CacheSimulator(path if path != sources.STDIN else "<stdin>", self.tables)
         for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics, on_bytes):
@@ -157,6 +162,8 @@ class Linter:
             ctx = RequestContext(prompt, thread.id, assignment.turn, cache)
             for rule in self.request_rules:
                 for v in self._guarded(rule, record, self._request_violations, ctx):
+                    if is_carried(v.pointer):
+                        continue  # a block of an earlier request of the chain: reported on that turn
                     key = (thread.number, rule.code, v.pointer, v.key)
                     if key in seen:
                         continue
@@ -305,7 +312,8 @@ def iter_turns(
                 prompt.keys["session"] = record.session
             summary.requests += 1
             summary.by_provider[f"{kind[0]} {kind[1]}"] += 1
-            yield record, prompt, tracker.assign(prompt)
+            assignment = tracker.assign(prompt)
+            yield record, assignment.prompt or prompt, assignment  # a chained request: its effective prompt
     finally:
         summary.threads += tracker.count
 

@@ -73,6 +73,7 @@ class Record:
     response_id: str | None = None
     url: str | None = None
     skip: str | None = None  # set by a reader that knows the record is no request, with the reason
+    output: list | None = None  # the response's output items (OpenAI Responses), when logged
 
 
 @dataclass(slots=True)

@@ -14,6 +14,9 @@ Scopes:
 - A pair rule that describes a property of the whole conversation sets ``ONCE = True``: the engine
   then reports each of its (pointer, key) once per thread, like a request rule.
 - ``pair``: ``check(pair: Pair)``, two consecutive turns of a thread, with their Change computed once.
+- ``usage``: ``check(point: CallPoint)``, one API call recorded in a log that holds usage but no
+  requests (Claude Code transcripts, :mod:`prefixlint.sources.claude_code`), with ``point.prev``
+  the previous call of its conversation. Findings are inferred from usage, never seen in a request.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from prefixlint.diff import Change, SectionDiff, section_diff
 from prefixlint.model import CATEGORIES, SECTIONS, SEVERITIES, Prompt, Violation
 
-SCOPES = ("request", "pair")
+SCOPES = ("request", "pair", "usage")
 DOC_SECTIONS = ("## What it does", "## Why does this break the cache?", "## Example", "## Fix", "## Source")
 _CODE = re.compile(r"^PL[1-9][0-9]{2}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)+$")

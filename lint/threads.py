@@ -3,7 +3,15 @@
 A log interleaves conversations: a main agent loop, subagents with their own system prompt and
 tools, one-off side calls (titles, summaries, probes), parallel users. Explicit keys come first:
 an envelope ``session`` or a user-given ``--session-key`` partitions the log, and an OpenAI
-``previous_response_id`` links a request to the thread of that response. Within a partition a
+Responses chain links a request to a thread: ``previous_response_id`` to the thread whose last turn
+got that response, a ``conversation`` id (which also partitions, like a session) to the last turn
+of that conversation. A chained request sends only its new input items, so it is linted as its
+*effective* prompt (see :mod:`prefixlint.chains`): the new request's tools and instructions, then
+the thread head's context and the previous response's output items (when logged), then the new
+items. Carried blocks keep their original pointer behind a marker, ``(previous)/input/0`` or
+``(previous)/output/0``; the new request's own blocks keep theirs (``/input/0``). A chain whose
+parent we do not hold (not in the log, forgotten, or a branch from an earlier turn than the
+thread's last) starts a new thread holding only what the request sent. Within a partition a
 request joins the thread whose last turn it most plausibly continues, judged on the conversation
 messages (not on tools or system prompt), so that a turn which breaks the prefix (an edited system
 prompt, a tool removed, a model swap, a sliding window) is still recognised as the same
@@ -35,6 +43,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from prefixlint.chains import chain_key, extend
 from prefixlint.model import Prompt
 from prefixlint.providers.base import digest
 
@@ -69,6 +78,7 @@ class Assignment:
     turn: int
     prev: Prompt | None
     fork: bool = False
+    prompt: Prompt | None = None  # the prompt as linted: the effective prompt of a chained request
 
 
 def _tools_key(p: Prompt) -> bytes:
@@ -136,6 +146,7 @@ class ThreadTracker:
         self.by_message: dict[bytes, set[int]] = {}
         self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
         self.by_response: OrderedDict[str, int] = OrderedDict()
+        self.by_conversation: OrderedDict[str, int] = OrderedDict()  # conversation id -> its thread
         self.count = 0
         self.bytes = 0
         self.seq = 0
@@ -236,9 +247,19 @@ class ThreadTracker:
         self.seq += 1
         partition = p.keys.get("session")
         chosen: Thread | None = None
-        linked = p.keys.get("previous_response_id")
-        if linked and linked in self.by_response:
-            chosen = self.live.get(self.by_response[linked])
+        linked, conversation = chain_key(p)
+        if conversation:
+            partition = f"{partition or ''}\x00conversation:{conversation}"
+        if linked or conversation:
+            # An explicit chain: its parent is the head of one thread or nothing we know of.
+            number = self.by_response.get(linked) if linked else self.by_conversation.get(conversation)
+            t = self.live.get(number) if number is not None else None
+            if t is not None and (not linked or t.head.record.response_id == linked):
+                chosen, p = t, extend(t.head, p)
+            else:
+                t = self._new(p, partition)
+                self._remember_response(p, t)
+                return Assignment(t, 1, None, prompt=p)
         if chosen is None:
             pm = [m.canon for m in p.messages]
             counts: dict[int, int] = {}
@@ -258,7 +279,7 @@ class ThreadTracker:
         if chosen is None or _same_request(chosen.head, p):
             t = self._new(p, partition)
             self._remember_response(p, t)
-            return Assignment(t, 1, None)
+            return Assignment(t, 1, None, prompt=p)
         prev = chosen.head
         chosen.turns += 1
         fork = (
@@ -271,7 +292,7 @@ class ThreadTracker:
         else:
             self._set_head(chosen, p)
         self._remember_response(p, chosen)
-        return Assignment(chosen, chosen.turns, prev, fork)
+        return Assignment(chosen, chosen.turns, prev, fork, prompt=p)
 
     def _remember_response(self, p: Prompt, t: Thread) -> None:
         rid = p.record.response_id
@@ -279,6 +300,12 @@ class ThreadTracker:
             self.by_response[rid] = t.number
             if len(self.by_response) > 4 * self.max_threads:
                 self.by_response.popitem(last=False)
+        conversation = chain_key(p)[1]
+        if conversation:
+            self.by_conversation[conversation] = t.number
+            self.by_conversation.move_to_end(conversation)
+            if len(self.by_conversation) > 4 * self.max_threads:
+                self.by_conversation.popitem(last=False)
 
 
 def _same_request(a: Prompt, b: Prompt) -> bool:
