@@ -56,6 +56,8 @@ class Provider(str, Enum):
     openai = "openai"
     openai_chat = "openai-chat"
     openai_responses = "openai-responses"
+    gemini = "gemini"
+    bedrock = "bedrock"
 
 
 class _Group(TyperGroup):

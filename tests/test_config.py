@@ -332,7 +332,7 @@ def test_rule_from_module_reads_options_schema():
         ({"per-path-ignores": {"logs/*": ["PL9"]}}, "per-path-ignores.\"logs/*\"[0]: unknown rule selector 'PL9'"),
         ({"options": {"PL101": 3}}, "options.PL101: expected object, got an integer"),
         ({"session-key": "session"}, "session-key: must be a JSON pointer starting with '/', got 'session'"),
-        ({"provider": "gemini"}, "provider: 'gemini' is not one of"),
+        ({"provider": "cohere"}, "provider: 'cohere' is not one of"),
         ({"paths": "logs"}, "paths: expected array, got a string"),
     ],
 )

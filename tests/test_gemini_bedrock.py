@@ -246,3 +246,17 @@ def test_bedrock_cache_point_moved_forward_gives_no_finding(lint):
     result = lint([env(first, BEDROCK_URL, 0), env(second, BEDROCK_URL, 1)])
     # the tool definitions alone are below Claude's minimum: that breakpoint is reported, nothing else
     assert {f.code for f in result.findings} == {"PL603"}
+
+
+def test_provider_override_for_gemini_and_bedrock(tmp_path):
+    from prefixlint import engine
+    from prefixlint.rules import RULES
+
+    from conftest import write_log
+
+    ambiguous = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "model": "gemini-2.5-flash"}
+    log = write_log(tmp_path / "g.jsonl", [ambiguous])
+    assert engine.run([str(log)], RULES, engine.Options(provider="gemini")).summary.by_provider == {"gemini generate": 1}
+    converse_body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "modelId": "anthropic.claude-sonnet-4-5"}
+    log = write_log(tmp_path / "b.jsonl", [converse_body])
+    assert engine.run([str(log)], RULES, engine.Options(provider="bedrock")).summary.by_provider == {"bedrock converse": 1}

@@ -11,7 +11,7 @@ from typing import Any
 from prefixlint.model import Prompt, Record
 from prefixlint.providers import anthropic, bedrock, gemini, openai
 
-PROVIDER_CHOICES = ("anthropic", "openai", "openai-chat", "openai-responses")
+PROVIDER_CHOICES = ("anthropic", "openai", "openai-chat", "openai-responses", "gemini", "bedrock")
 
 _NORMALIZERS = {
     ("anthropic", "messages"): anthropic.normalize,
@@ -84,6 +84,10 @@ def detect(body: Any, record: Record, override: str | None = None) -> tuple[tupl
         return None, "embeddings call"
     if path.endswith("/responses/compact"):
         return None, "compaction call (not linted yet)"
+    if override == "gemini":
+        return ("gemini", "generate"), ""
+    if override == "bedrock":
+        return ("bedrock", "converse"), ""
     if override == "anthropic":
         return ("anthropic", "messages"), ""
     if override == "openai-chat":
