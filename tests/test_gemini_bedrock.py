@@ -260,3 +260,16 @@ def test_provider_override_for_gemini_and_bedrock(tmp_path):
     converse_body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "modelId": "anthropic.claude-sonnet-4-5"}
     log = write_log(tmp_path / "b.jsonl", [converse_body])
     assert engine.run([str(log)], RULES, engine.Options(provider="bedrock")).summary.by_provider == {"bedrock converse": 1}
+
+
+def test_a_setting_change_invalidates_the_conversation_in_the_cache_model():
+    """Bedrock toolChoice is folded into the prefix hash of the messages section."""
+    from prefixlint.cache.simulator import prefix_chain
+
+    a = normalize(converse(2))
+    changed = converse(2)
+    changed["toolConfig"]["toolChoice"] = {"any": {}}
+    b = normalize(changed)
+    first_message = next(i for i, blk in enumerate(a.blocks) if blk.section == "messages")
+    assert prefix_chain(a)[: first_message] == prefix_chain(b)[: first_message]
+    assert prefix_chain(a)[first_message] != prefix_chain(b)[first_message]

@@ -48,6 +48,10 @@ _SECTION_SETTINGS = {
         "anthropic-beta header",
     ),
     ("openai", "messages"): ("reasoning_effort", "reasoning.effort"),
+    # Gemini and Bedrock document less; a setting that changes what the model is asked to do is
+    # assumed to invalidate the conversation, like tool_choice and thinking on Anthropic.
+    ("gemini", "messages"): ("toolConfig", "thinkingConfig", "cachedContent"),
+    ("bedrock", "messages"): ("toolChoice", "additionalModelRequestFields."),
 }
 
 
