@@ -251,13 +251,17 @@ def check(
         None, "--write-baseline", metavar="FILE", help="Record every finding in a baseline FILE (exit 0 unless the "
         "input could not be read).", show_default=False,
     ),
+    jobs: int = typer.Option(
+        1, "--jobs", "-j", metavar="N", help="Lint files in N parallel processes (0: one per CPU). The report is "
+        "the same as with 1; a single file or standard input is linted in one process.", show_default=True,
+    ),
 ) -> None:
     """Lint request logs and report every change that breaks the cached prefix.
 
     With --format json the report is versioned JSON (version 1): {"version", "tool", "findings":
     [{code, name, category, severity, message, fix, location: {file, line, entry, pointer, thread,
     turn}, fingerprint, excerpt, impact}], "diagnostics": [{file, line, entry, message}], "summary":
-    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid, cache,
+    {files, records, requests, threads, findings: {error, warning, info}, skipped, invalid, unreadable, cache,
     suppressed (when any: by reason, baseline or per-path-ignores)},
     "threads": [per-thread predicted / ideal / observed cache hit rates and tokens lost]}.
     Its JSON Schema ships in the package as prefixlint/schemas/report-v1.json. Fingerprints do not
@@ -292,6 +296,8 @@ def check(
             f"unknown rule selector {', '.join(repr(u) for u in unknown)} "
             "(use a code, code prefix, category or rule name; see 'prefixlint rules')"
         )
+    if jobs < 0:
+        raise UsageError(f"--jobs must be 0 (one per CPU) or more, not {jobs}")
     _check_session_key(session_key)
     tables = _load_tables(cache_tables) if cache_tables else cfg.cache_tables
     baseline_path = baseline_file or cfg.baseline
@@ -317,7 +323,7 @@ def check(
 
     with _output(output) as stream:
         with progress(list(paths), enabled=wanted(fmt.value, to_file=output is not None)) as tracker:
-            result = engine.run(list(paths), rules, options, tracker=tracker)
+            result = engine.run(list(paths), rules, options, tracker=tracker, jobs=jobs)
         if write_baseline:
             _write_baseline(write_baseline, result.findings)
             if known is not None:

@@ -65,9 +65,23 @@ class Summary:
     threads: int = 0
     skipped: Counter = field(default_factory=Counter)
     invalid: int = 0
+    unreadable: int = 0  # lines, entries or documents that could not be read (each has a diagnostic)
     by_severity: Counter = field(default_factory=Counter)
     by_provider: Counter = field(default_factory=Counter)
     suppressed: Counter = field(default_factory=Counter)  # findings not reported, by reason
+
+    def merge(self, other: Summary) -> None:
+        """Add the counts of ``other`` (another file's summary) to these."""
+        self.files += other.files
+        self.records += other.records
+        self.requests += other.requests
+        self.threads += other.threads
+        self.invalid += other.invalid
+        self.unreadable += other.unreadable
+        self.skipped.update(other.skipped)
+        self.by_severity.update(other.by_severity)
+        self.by_provider.update(other.by_provider)
+        self.suppressed.update(other.suppressed)
 
 
 @dataclass(slots=True)
@@ -287,8 +301,9 @@ def iter_turns(
     summary = summary if summary is not None else Summary()
     diagnostics = diagnostics if diagnostics is not None else []
     tracker = ThreadTracker()
+    sink = sources.Counted(diagnostics)  # what the sources report could not be read
     try:
-        for record in sources.read(path, diagnostics, options.session_key):
+        for record in sources.read(path, sink, options.session_key):
             if on_bytes is not None:
                 on_bytes(record.size)
             summary.records += 1
@@ -316,32 +331,56 @@ def iter_turns(
             yield record, assignment.prompt or prompt, assignment  # a chained request: its effective prompt
     finally:
         summary.threads += tracker.count
+        summary.unreadable += sink.count
 
 
-def run(paths: list[str], rules: list[Rule], options: Options, tracker: Any = None) -> RunResult:
+def run(paths: list[str], rules: list[Rule], options: Options, tracker: Any = None, jobs: int = 1) -> RunResult:
     """Lint every path with the rules that ``options.select``/``options.ignore`` leave.
 
-    ``tracker`` (see ``prefixlint.progress``) is told the bytes read and each file finished."""
-    linter = Linter(select_rules(rules, options.select, options.ignore), options)
+    ``tracker`` (see ``prefixlint.progress``) is told the bytes read and each file finished.
+    ``jobs`` > 1 lints the files in that many processes, one file per task; the result is the
+    same as the serial run's (merged in file order, findings sorted the same way). 0: one
+    process per CPU. Standard input and a single file are always linted in this process."""
+    rules = select_rules(rules, options.select, options.ignore)
+    linter = Linter(rules, options)
     input_error = False
+    plan: list[str | Diagnostic] = []  # files to lint and path errors, in input order
     for given in paths:
         try:
             files = list(sources.discover([given]))
         except InputError as exc:
-            input_error = True
-            linter.diagnostics.append(Diagnostic(Origin(given), str(exc).split(": ", 1)[-1]))
+            plan.append(Diagnostic(Origin(given), str(exc).split(": ", 1)[-1]))
             continue
         for path in files:
             if options.exclude and path != sources.STDIN and any_match(options.exclude, path, options.root or os.getcwd()):
                 continue
-            try:
-                linter.lint_path(path, tracker)
-            except InputError as exc:
-                input_error = True
-                linter.diagnostics.append(Diagnostic(Origin(path), str(exc).split(": ", 1)[-1]))
-            finally:
-                if tracker is not None:
-                    tracker.file_done(path)
+            plan.append(path)
+    files = [p for p in plan if isinstance(p, str)]
+    if jobs == 0:
+        jobs = os.cpu_count() or 1
+    if jobs > 1 and len(files) > 1 and sources.STDIN not in files:
+        outcomes = iter(_lint_parallel(files, rules, options, tracker, min(jobs, len(files))))
+    else:
+        outcomes = None
+    for item in plan:
+        if isinstance(item, Diagnostic):
+            input_error = True
+            linter.diagnostics.append(item)
+            continue
+        if outcomes is None:
+            input_error |= _lint_file(linter, item, tracker)
+            if tracker is not None:
+                tracker.file_done(item)
+        else:
+            outcome = next(outcomes)
+            linter.findings.extend(outcome.findings)
+            linter.diagnostics.extend(outcome.diagnostics)
+            linter.summary.merge(outcome.summary)
+            linter.threads.extend(outcome.threads)
+            input_error |= outcome.input_error
+    if outcomes is not None:
+        for _ in outcomes:  # none left: lets the pool shut down now
+            pass
     for d in linter.diagnostics:
         d.message = redact(d.message)
     linter.findings.sort(key=lambda f: f.sort_key())
@@ -349,6 +388,70 @@ def run(paths: list[str], rules: list[Rule], options: Options, tracker: Any = No
     if options.baseline is not None:
         apply_baseline(result, options.baseline)
     return result
+
+
+def _lint_file(linter: Linter, path: str, tracker: Any = None) -> bool:
+    """Lint one file into ``linter``; True when the path could not be read at all. A crash on a
+    shape nothing foresaw costs the file one diagnostic, never the run."""
+    try:
+        linter.lint_path(path, tracker)
+    except InputError as exc:
+        linter.diagnostics.append(Diagnostic(Origin(path), str(exc).split(": ", 1)[-1]))
+        return True
+    except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+        linter.summary.unreadable += 1
+        linter.diagnostics.append(
+            Diagnostic(Origin(path), f"internal error reading the file: {type(exc).__name__}: {exc}")
+        )
+    return False
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What a worker process sends back for one file (plain, picklable data)."""
+
+    findings: list[Finding]
+    diagnostics: list[Diagnostic]
+    summary: Summary
+    threads: list[ThreadStats]
+    input_error: bool
+    nbytes: int
+
+
+_WORKER: tuple[list[Rule], Options] | None = None
+
+
+def _init_worker(rules: list[Rule], options: Options) -> None:
+    global _WORKER
+    _WORKER = (rules, options)
+
+
+def _lint_in_worker(path: str) -> _Outcome:
+    assert _WORKER is not None
+    rules, options = _WORKER
+    linter = Linter(rules, options)
+    nbytes = 0
+
+    def count(n: int) -> None:
+        nonlocal nbytes
+        nbytes += n
+
+    input_error = _lint_file(linter, path, count)
+    return _Outcome(linter.findings, linter.diagnostics, linter.summary, linter.threads, input_error, nbytes)
+
+
+def _lint_parallel(files: list[str], rules: list[Rule], options: Options, tracker: Any, jobs: int) -> Iterator[_Outcome]:
+    """Each file's outcome, in the order of ``files``, linted by ``jobs`` processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")  # no fork of a process that may run threads (progress)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(rules, options)) as pool:
+        for path, outcome in zip(files, pool.map(_lint_in_worker, files)):
+            if tracker is not None:
+                tracker(outcome.nbytes)
+                tracker.file_done(path)
+            yield outcome
 
 
 def apply_baseline(result: RunResult, fingerprints: set[str]) -> None:

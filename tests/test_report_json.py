@@ -109,7 +109,7 @@ def test_key_order_is_stable(tmp_path):
         "code", "name", "category", "severity", "message", "fix", "location", "fingerprint", "excerpt", "impact",
     ]
     assert list(data["findings"][0]["location"]) == ["file", "line", "entry", "pointer", "thread", "turn"]
-    assert list(data["summary"]) == ["files", "records", "requests", "threads", "findings", "skipped", "invalid", "cache"]
+    assert list(data["summary"]) == ["files", "records", "requests", "threads", "findings", "skipped", "invalid", "unreadable", "cache"]
     assert list(data["findings"][0]["impact"]) == ["tokens", "cost_usd", "model", "estimated", "calibrated"]
     assert list(data["threads"][0]) == [
         "file", "thread", "requests", "model", "prompt_tokens", "predicted_read_tokens", "predicted_hit_rate",

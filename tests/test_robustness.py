@@ -115,3 +115,12 @@ def test_a_crashing_rule_costs_one_diagnostic_not_the_run(tmp_path, monkeypatch)
         f"{log}:2: internal error in rule PL999 (always-crashes): KeyError: 'surprise'",
     ]
     assert [f.code for f in result.findings] == ["PL401"]
+
+
+def test_wrong_shaped_fields_during_detection(tmp_path):
+    """Found by the hostile-input suite with random seeds: detection iterated a non-list `tools`."""
+    log = tmp_path / "log.json"
+    log.write_bytes(orjson.dumps([{"model": "claude-sonnet-4-5", "messages": [], "tools": 1}]))
+    result = engine.run([str(log)], RULES, engine.Options())
+    assert [d.message for d in result.diagnostics] == ["invalid anthropic request: /tools must be an array, got a number"]
+    assert result.summary.invalid == 1

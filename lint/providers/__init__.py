@@ -26,19 +26,25 @@ _OPENAI_ROLES = frozenset(("system", "developer", "tool", "function"))
 _ANTHROPIC_BLOCKS = frozenset(("tool_use", "tool_result", "thinking", "redacted_thinking", "document"))
 
 
+def _list(value: Any) -> list[Any]:
+    """A field that should be an array, or nothing when it has another shape (the normaliser
+    reports the wrong type; detection only needs to look)."""
+    return value if isinstance(value, list) else []
+
+
 def _looks_anthropic(body: dict[str, Any]) -> bool | None:
     """True/False when the body says which API it is for, None when it could be either."""
     if "system" in body or "anthropic_version" in body or "cache_control" in body or "thinking" in body:
         return True
     if any(k in body for k in ("response_format", "reasoning_effort", "n", "logprobs", "functions")):
         return False
-    for tool in body.get("tools") or ():
+    for tool in _list(body.get("tools")):
         if isinstance(tool, dict):
             if "input_schema" in tool:
                 return True
             if "function" in tool:
                 return False
-    for msg in body.get("messages") or ():
+    for msg in _list(body.get("messages")):
         if not isinstance(msg, dict):
             continue
         if msg.get("role") in _OPENAI_ROLES or "tool_calls" in msg or "tool_call_id" in msg:
@@ -61,7 +67,7 @@ def _looks_bedrock(body: dict[str, Any]) -> bool:
     """Converse content blocks are keyed by kind (``{"text": ...}``, ``{"toolUse": ...}``), never typed."""
     if any(k in body for k in ("toolConfig", "inferenceConfig", "additionalModelRequestFields", "modelId")):
         return True
-    lists = [body.get("system")] + [m.get("content") for m in body.get("messages") or () if isinstance(m, dict)]
+    lists = [body.get("system")] + [m.get("content") for m in _list(body.get("messages")) if isinstance(m, dict)]
     for content in lists:
         if isinstance(content, list):
             for block in content:

@@ -70,6 +70,7 @@ def document(result: RunResult) -> dict[str, Any]:
             "findings": {sev: s.by_severity.get(sev, 0) for sev in SEVERITIES},
             "skipped": {reason: s.skipped[reason] for reason in sorted(s.skipped)},
             "invalid": s.invalid,
+            "unreadable": getattr(s, "unreadable", 0),
             "cache": cache_totals(result.threads),
             **_suppressed(s),
         },

@@ -190,7 +190,8 @@ def summary_lines(summary: Summary) -> list[Text]:
     s = summary
     checked = Text(
         f"Checked {_plural(s.files, 'file')}: {_plural(s.records, 'record')}, "
-        f"{_plural(s.requests, 'request')} in {_plural(s.threads, 'thread')}."
+        f"{_plural(s.requests, 'request')} in {_plural(s.threads, 'thread')}"
+        + (f"; {s.unreadable:,} unreadable (see input problems above)." if getattr(s, "unreadable", 0) else ".")
     )
     findings = Text("Findings: ")
     counts = [(sev, s.by_severity.get(sev, 0)) for sev in SEVERITIES]

@@ -34,6 +34,21 @@ COMPRESSED = (".gz", ".zst")
 STDIN = "-"
 
 
+class Counted:
+    """A diagnostics list for the readers: appends to ``target`` and counts what it is given (each
+    is a line, entry or document that could not be read)."""
+
+    __slots__ = ("target", "count")
+
+    def __init__(self, target: list[Diagnostic]) -> None:
+        self.target = target
+        self.count = 0
+
+    def append(self, diagnostic: Diagnostic) -> None:
+        self.target.append(diagnostic)
+        self.count += 1
+
+
 def discover(paths: Iterable[str]) -> Iterator[str]:
     """Expand directories into the log files they hold (sorted); raise InputError for a missing path."""
     for raw in paths:
@@ -244,7 +259,25 @@ def _read_handle(
         return
     stripped = first.lstrip()
     if stripped.startswith(b"["):
-        yield from _read_document(first + handle.read(), name, lineno, diagnostics, key)
+        rest = handle.read()
+        data = first + rest
+        try:
+            doc = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:  # JSON Lines whose first record is an array: every line is still a record
+                obj = orjson.loads(first) if rest.strip() else None
+            except orjson.JSONDecodeError:
+                obj = None
+            if obj is not None:
+                yield to_record(obj, Origin(name, line=lineno), len(first), key)
+                yield from _read_lines(io.BytesIO(rest), name, lineno + 1, diagnostics, key)
+            elif rest.strip() and first.rstrip().endswith(b"]"):  # a bad one-line array: JSON Lines still
+                diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(first.rstrip(b"\r\n"))))
+                yield from _read_lines(io.BytesIO(rest), name, lineno + 1, diagnostics, key)
+            else:
+                diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(data)))
+            return
+        yield from _doc_records(doc, name, lineno, len(data), key)
         return
     try:
         obj = orjson.loads(first)
@@ -260,7 +293,7 @@ def _read_handle(
                 yield from _document(obj, name, lineno, len(first) + len(rest), key)
                 return
         diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(first.rstrip(b"\r\n"))))
-        yield from _read_lines(iter(rest.splitlines(keepends=True)), name, lineno + 1, diagnostics, key)
+        yield from _read_lines(io.BytesIO(rest), name, lineno + 1, diagnostics, key)  # lines end at b"\n" only
         return
     if har.is_har(obj):  # a HAR document on one line
         yield from har.records(obj, name, key)
@@ -292,8 +325,12 @@ def _read_document(
     except orjson.JSONDecodeError:
         diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(data)))
         return
+    yield from _doc_records(doc, name, lineno, len(data), key)
+
+
+def _doc_records(doc: Any, name: str, lineno: int, size: int, key: str | None) -> Iterator[Record]:
     if not isinstance(doc, list):
-        yield from _document(doc, name, lineno, len(data), key)
+        yield from _document(doc, name, lineno, size, key)
         return
     for i, obj in enumerate(doc):
         yield to_record(obj, Origin(name, entry=i), 0, key)

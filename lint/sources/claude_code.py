@@ -233,8 +233,11 @@ def lint(linter: Any, path: str, rules: list, on_bytes: Callable[[int], None] | 
             summary.skipped[reason] += 1
 
     threads: set[str] = set()
+    from prefixlint.sources import Counted
+
+    sink = Counted(linter.diagnostics)  # malformed lines, an unreadable file: counted as unreadable
     try:
-        for point in calls(path, linter.diagnostics, on_line):
+        for point in calls(path, sink, on_line):
             threads.add(point.thread)
             if point.prev is None:
                 continue
@@ -246,10 +249,15 @@ def lint(linter: Any, path: str, rules: list, on_bytes: Callable[[int], None] | 
                     if v.impact is None:
                         v.impact = drop_impact(linter.tables, point)
                     linter._stamp(rule, v, turn)
-    except OSError as exc:
-        linter.diagnostics.append(Diagnostic(Origin(path), f"cannot read: {exc}"))
+    except (OSError, EOFError) as exc:
+        sink.append(Diagnostic(Origin(path), f"cannot read: {exc}"))
+    except Exception as exc:  # noqa: BLE001 - zstandard.ZstdError (a corrupt .zst): reported, never a traceback
+        if type(exc).__module__.split(".")[0] != "zstandard":
+            raise
+        sink.append(Diagnostic(Origin(path), f"cannot read: {exc}"))
     finally:
         summary.threads += len(threads)
+        summary.unreadable += sink.count
 
 
 def drop_impact(tables: Any, point: CallPoint) -> dict[str, Any]:
