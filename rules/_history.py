@@ -84,10 +84,10 @@ def analyse(pair: Pair) -> History:
 
 def reprocessed(pair: Pair, start: int) -> str:
     """'everything from /messages/2 on (about N tokens, estimated) is re-processed at full price'."""
-    from prefixlint.rules._util import lost_tokens
+    from prefixlint.rules._util import reprocessed_from
 
     where = pair.new.blocks[start].pointer if start < len(pair.new.blocks) else "there"
-    return f"everything from {where} on (about {lost_tokens(pair, start):,} tokens, estimated) is re-processed at full price"
+    return reprocessed_from(pair, start, where)
 
 
 def more(events: list[Event], noun: str, nouns: str | None = None) -> str:

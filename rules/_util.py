@@ -32,14 +32,27 @@ def block_index(pair: Pair, pointer: str | None) -> int | None:
     return None
 
 
+def reprocessed_from(pair: Pair, index: int | None, where: str | None) -> str:
+    """'everything from WHERE on (about N tokens, estimated) is re-processed at full price' ('the
+    whole prompt' for ``where=None``), or, for a prompt too short to be cached at all, that the break
+    will matter once the prompt grows."""
+    lost = lost_tokens(pair, index)
+    cache = pair.cache
+    subject = f"everything from {where} on" if where is not None else "the whole prompt"
+    if lost == 0 and cache is not None and min(cache.total, (pair.prev_cache or cache).total) < cache.pricing.min_tokens:
+        return (
+            f"{subject} would be re-processed, though nothing is cached yet: the prompt is below "
+            f"the model's minimum cacheable length ({cache.pricing.min_tokens:,} tokens)"
+        )
+    return f"{subject} (about {lost:,} tokens, estimated) is re-processed at full price"
+
+
 def consequence(pair: Pair, pointer: str | None) -> str:
     """'everything from /tools/2 on (about N tokens, estimated) is re-processed at full price'."""
     index = block_index(pair, pointer)
     if index is None:
         index = pair.change.shared_blocks
-    lost = lost_tokens(pair, index)
-    where = pointer or "the divergence"
-    return f"everything from {where} on (about {lost:,} tokens, estimated) is re-processed at full price"
+    return reprocessed_from(pair, index, pointer or "the divergence")
 
 
 def names(items) -> str:

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 
 from prefixlint.model import Violation
 from prefixlint.rulebase import Pair
-from prefixlint.rules._util import lost_tokens
+from prefixlint.rules._util import reprocessed_from
 
 CODE = "PL401"
 NAME = "model-switched"
@@ -46,8 +46,8 @@ def check(pair: Pair) -> Iterator[Violation]:
         return
     old, new = pair.change.model
     yield Violation(
-        message=f"model switched from `{old}` to `{new}` within the conversation: caches are per model, so the "
-        f"whole prompt (about {lost_tokens(pair, None):,} tokens, estimated) is re-processed at full price",
+        message=f"model switched from `{old}` to `{new}` within the conversation: caches are per model, so "
+        + reprocessed_from(pair, None, None),
         fix="Keep one model per conversation; run steps that need another model as a subagent with its own "
         "context and return only its result.",
         pointer="/model",

@@ -69,3 +69,16 @@ def test_tracker_forgets_least_recent_threads_beyond_its_cap():
     assert tracker.forgotten == 2  # the new thread pushed out B, the least recently continued
     c2 = tracker.assign(prompt("conversation C", 2))
     assert c2.prev is not None and c2.turn == 2
+
+
+def test_a_break_in_a_prompt_too_short_to_cache_costs_nothing_yet(lint):
+    small = {"model": "claude-sonnet-4-5", "max_tokens": 10, "system": "Be brief.",
+             "tools": [{"name": "a", "description": "A.", "input_schema": {"type": "object"}},
+                       {"name": "b", "description": "B.", "input_schema": {"type": "object"}}],
+             "messages": [{"role": "user", "content": "hi"}]}
+    second = {**small, "tools": small["tools"][:1],
+              "messages": small["messages"] + [{"role": "assistant", "content": "yo"}, {"role": "user", "content": "ok"}]}
+    (finding,) = lint([small, second]).findings
+    assert finding.code == "PL101"
+    assert "nothing is cached yet" in finding.message and "1,024 tokens" in finding.message
+    assert finding.impact["tokens"] == 0 and "minimum cacheable length" in finding.impact["note"]

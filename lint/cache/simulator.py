@@ -315,7 +315,7 @@ class CacheSimulator:
         stats.total += turn.total
         stats.predicted_read += turn.read
         if prev is not None and not fork:
-            stats.ideal_read += min(prev.total, turn.total)
+            stats.ideal_read += ideal_read(turn, prev)
         if turn.observed is not None:
             stats.observed_requests += 1
             stats.observed_total += turn.observed.total
@@ -363,11 +363,22 @@ def impact(turn: TurnCache, prev: TurnCache | None, index: int | None, whole: bo
     for a single request everything from the block on) but must now process again.
     """
     before = 0 if whole or index is None else turn.tokens_before(index)
-    if prev is not None:
-        tokens = max(0, min(prev.total, turn.total) - before)
-    else:
-        tokens = max(0, turn.total - before)
+    reusable = ideal_read(turn, prev) if prev is not None else turn.total
+    if reusable < turn.pricing.min_tokens:
+        found = tokens_impact(turn, 0, rewritten=False)
+        found["note"] = (
+            f"the prompt is below {turn.pricing.model or 'the model'}'s minimum cacheable length "
+            f"({turn.pricing.min_tokens:,} tokens): nothing would be cached yet, the break matters once it grows"
+        )
+        return found
+    tokens = max(0, reusable - before)
     return tokens_impact(turn, tokens, rewritten=turn.family == "anthropic" and bool(turn.breakpoints))
+
+
+def ideal_read(turn: TurnCache, prev: TurnCache) -> int:
+    """What an append-only turn after ``prev`` reads: the previous prompt, if it is cacheable at all."""
+    reusable = min(prev.total, turn.total)
+    return reusable if reusable >= turn.pricing.min_tokens else 0
 
 
 def tokens_impact(turn: TurnCache, tokens: int, rewritten: bool) -> dict[str, Any]:
