@@ -15,10 +15,9 @@ from enum import Enum
 from typing import IO, Any
 
 import typer
-from typer.core import TyperGroup
-
 from prefixlint import __version__
 from prefixlint.model import InputError
+from typer.core import TyperGroup
 
 PROG = "prefixlint"
 

@@ -13,7 +13,6 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from deepdiff import DeepDiff
-
 from prefixlint.model import SECTIONS, Block, Prompt
 from prefixlint.volatile import excerpt
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prefixlint import providers, sources
-from prefixlint.sources import claude_code
 from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, impact
 from prefixlint.cache.tables import load_tables
 from prefixlint.chains import is_carried
@@ -35,6 +34,7 @@ from prefixlint.model import (
 from prefixlint.providers.base import digest
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, RequestContext, Rule
+from prefixlint.sources import claude_code
 from prefixlint.threads import Assignment, ThreadTracker
 
 FAIL_ON = ("error", "warning", "info", "never")

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from prefixlint import engine, providers, sources
-from prefixlint.diff import EXCERPT_WIDTH, Change, compare, display_text, first_difference, section_diff
+from prefixlint.diff import (
+    EXCERPT_WIDTH,
+    Change,
+    compare,
+    display_text,
+    first_difference,
+    section_diff,
+)
 from prefixlint.diff import explain as explain_values
 from prefixlint.model import SECTIONS, BodyError, Diagnostic, InputError, Origin, Prompt
 from prefixlint.providers.base import dumps

@@ -47,10 +47,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.diff import display_text, first_difference
 from prefixlint.model import Block, Violation
 from prefixlint.rulebase import Pair
-from prefixlint.cache.simulator import tokens_impact
 from prefixlint.volatile import Volatile, find_volatile
 
 CODE = "PL605"

@@ -44,10 +44,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prefixlint.cache.simulator import TurnCache
+from prefixlint.cache.simulator import TurnCache, tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import Pair
-from prefixlint.cache.simulator import tokens_impact
 
 CODE = "PL606"
 NAME = "breakpoints-never-move"

@@ -41,9 +41,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
-from prefixlint.cache.simulator import tokens_impact
 
 CODE = "PL702"
 NAME = "parallel-fanout-before-cache-ready"

@@ -51,7 +51,12 @@ from prefixlint.diff import explain, first_difference
 from prefixlint.model import Block, Violation
 from prefixlint.rulebase import Pair
 from prefixlint.rules._util import consequence
-from prefixlint.rules.volatile_value_in_system_prompt import label, scan, system_text, where_to
+from prefixlint.rules.volatile_value_in_system_prompt import (
+    label,
+    scan,
+    system_text,
+    where_to,
+)
 from prefixlint.volatile import Volatile, excerpt
 
 CODE = "PL201"

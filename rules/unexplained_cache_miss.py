@@ -56,9 +56,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
-from prefixlint.cache.simulator import tokens_impact
 
 CODE = "PL703"
 NAME = "unexplained-cache-miss"

@@ -43,7 +43,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-
 from prefixlint.model import Block, Violation
 from prefixlint.providers.base import dumps
 from prefixlint.rulebase import Pair

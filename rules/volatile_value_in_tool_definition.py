@@ -48,7 +48,13 @@ from typing import Any
 from prefixlint.model import Block, Violation
 from prefixlint.rulebase import RequestContext
 from prefixlint.rules.tool_definition_changed import parts
-from prefixlint.rules.volatile_value_in_system_prompt import describe, label, pick, scan, why
+from prefixlint.rules.volatile_value_in_system_prompt import (
+    describe,
+    label,
+    pick,
+    scan,
+    why,
+)
 from prefixlint.volatile import Volatile, excerpt
 
 CODE = "PL104"

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-
 from prefixlint.cache.tables import ModelPricing, Tables, load_tables
 from prefixlint.cache.usage import Usage, parse_usage
 from prefixlint.model import Prompt

@@ -13,7 +13,6 @@ import hashlib
 from typing import Any
 
 import orjson
-
 from prefixlint.model import Block, BodyError, Message
 
 _SORT = orjson.OPT_SORT_KEYS

@@ -10,10 +10,9 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-
 from prefixlint import __version__
-from prefixlint.engine import RunResult
 from prefixlint.cache.simulator import cache_totals
+from prefixlint.engine import RunResult
 from prefixlint.model import SEVERITIES, Diagnostic, Finding
 from prefixlint.rulebase import Rule
 

@@ -12,16 +12,15 @@ import os
 from collections.abc import Iterable
 from typing import IO, Any
 
+from prefixlint.cache.simulator import cache_totals
+from prefixlint.engine import RunResult, Summary
+from prefixlint.model import SEVERITIES, Diagnostic, Finding, Origin
+from prefixlint.rulebase import Rule
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
-
-from prefixlint.cache.simulator import cache_totals
-from prefixlint.engine import RunResult, Summary
-from prefixlint.model import SEVERITIES, Diagnostic, Finding, Origin
-from prefixlint.rulebase import Rule
 
 PLAIN_WIDTH = 10_000  # no wrapping when the output is not a terminal
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-
 from prefixlint.model import Diagnostic, InputError, Origin, Record
 from prefixlint.sources import har, vcr
 

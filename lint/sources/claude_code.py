@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-
 from prefixlint.model import Diagnostic, InputError, Origin
 
 SNIFF_LINES = 10  # lines read to decide whether a file is a transcript

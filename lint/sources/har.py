@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-
 from prefixlint.model import Origin, Record
 from prefixlint.redact import redact_headers
 from prefixlint.sources.vcr import response_usage
@@ -67,7 +66,9 @@ def records(doc: dict[str, Any], name: str, session_key: str | None = None) -> I
     for index, entry in enumerate(doc["log"]["entries"]):
         record = _record(entry, Origin(name, entry=index))
         if session_key is not None and not record.skip:
-            from prefixlint.sources import resolve_pointer  # the package imports this module
+            from prefixlint.sources import (
+                resolve_pointer,  # the package imports this module
+            )
 
             value = resolve_pointer(entry, session_key)
             if value is None and isinstance(record.body, dict):

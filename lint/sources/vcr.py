@@ -43,7 +43,6 @@ from typing import Any
 
 import orjson
 import yaml
-
 from prefixlint.model import Diagnostic, InputError, Origin, Record
 
 __all__ = ["YAML_SUFFIXES", "is_cassette", "is_yaml_name", "read", "records", "response_usage"]
@@ -278,7 +277,9 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
         skip=skip,
     )
     if session_key is not None:
-        from prefixlint.sources import resolve_pointer  # the package imports this module
+        from prefixlint.sources import (
+            resolve_pointer,  # the package imports this module
+        )
 
         value = resolve_pointer(interaction, session_key)
         if value is None and isinstance(body, dict):
