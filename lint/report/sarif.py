@@ -22,6 +22,7 @@ import orjson
 from prefixlint import __version__
 from prefixlint.engine import RunResult
 from prefixlint.model import Diagnostic, Finding
+from prefixlint.report.text import impact_text
 from prefixlint.rulebase import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -73,25 +74,6 @@ def doc_section(doc: str, heading: str) -> str:
         if title.strip() == heading:
             return body.strip()
     return ""
-
-
-def impact_text(impact: dict[str, Any] | None) -> str | None:
-    """The impact figure in one sentence, e.g. '~2,011 tokens re-processed ..., $0.0069 ...'."""
-    if not impact:
-        return None
-    tokens = impact.get("tokens") or 0
-    if not tokens:
-        note = impact.get("note")
-        return str(note) if note else None
-    text = f"~{tokens:,} tokens re-processed instead of read from the cache"
-    cost = impact.get("cost_usd")
-    if cost is not None:
-        text += f", ${cost:,.4f} at list price"
-        if impact.get("model"):
-            text += f" for {impact['model']}"
-    if impact.get("estimated", True):
-        text += " (estimated, calibrated on recorded usage)" if impact.get("calibrated") else " (estimated)"
-    return text
 
 
 def reporting_descriptor(rule: Rule) -> dict[str, Any]:

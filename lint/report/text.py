@@ -110,18 +110,23 @@ def _finding(console: Console, f: Finding) -> None:
     _indented(console, fix, 6)
 
 
-def impact_text(impact: dict) -> str:
-    """'~12,345 tokens re-processed, $0.0385 at list price (estimated)'."""
+def impact_text(impact: dict[str, Any] | None) -> str | None:
+    """The impact figure in one sentence, e.g. '~2,011 tokens re-processed ..., $0.0069 ...'."""
+    if not impact:
+        return None
     tokens = impact.get("tokens") or 0
-    if not tokens and impact.get("note"):
-        return str(impact["note"])
+    if not tokens:
+        note = impact.get("note")
+        return str(note) if note else "no tokens re-processed"
     text = f"~{tokens:,} tokens re-processed instead of read from the cache"
     cost = impact.get("cost_usd")
     if cost is not None:
         text += f", ${cost:,.4f} at list price"
         if impact.get("model"):
             text += f" for {impact['model']}"
-    return text + (" (estimated, calibrated on recorded usage)" if impact.get("calibrated") else " (estimated)")
+    if impact.get("estimated", True):
+        text += " (estimated, calibrated on recorded usage)" if impact.get("calibrated") else " (estimated)"
+    return text
 
 
 def _rate(value: float | None) -> str:
