@@ -223,6 +223,14 @@ def _describe_bad_line(line: bytes) -> str:
     return "invalid JSON"
 
 
+def is_read_failure(exc: BaseException) -> bool:
+    """An error of the file itself (I/O, a truncated or corrupt .gz or .zst), reported as
+    'cannot read' rather than raised."""
+    if isinstance(exc, (OSError, EOFError, gzip.BadGzipFile)):
+        return True
+    return type(exc).__module__.split(".")[0] == "zstandard"  # zstandard.ZstdError
+
+
 def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = None) -> Iterator[Record]:
     """Stream the records of one file. Malformed lines become diagnostics; reading goes on."""
     name = "<stdin>" if path == STDIN else path
@@ -235,10 +243,8 @@ def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = Non
             yield from _read_document(handle.read(), name, 1, diagnostics, session_key)
         else:
             yield from _read_handle(handle, name, diagnostics, session_key)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc}"))
-    except Exception as exc:  # noqa: BLE001 - zstandard.ZstdError (a corrupt .zst): reported, never a traceback
-        if type(exc).__module__.split(".")[0] != "zstandard":
+    except Exception as exc:  # noqa: BLE001 - only read failures are caught, see is_read_failure
+        if not is_read_failure(exc):
             raise
         diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc}"))
     finally:

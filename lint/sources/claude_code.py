@@ -232,7 +232,7 @@ def lint(linter: Any, path: str, rules: list, on_bytes: Callable[[int], None] | 
             summary.skipped[reason] += 1
 
     threads: set[str] = set()
-    from prefixlint.sources import Counted
+    from prefixlint.sources import Counted, is_read_failure
 
     sink = Counted(linter.diagnostics)  # malformed lines, an unreadable file: counted as unreadable
     try:
@@ -248,10 +248,8 @@ def lint(linter: Any, path: str, rules: list, on_bytes: Callable[[int], None] | 
                     if v.impact is None:
                         v.impact = drop_impact(linter.tables, point)
                     linter._stamp(rule, v, turn)
-    except (OSError, EOFError) as exc:
-        sink.append(Diagnostic(Origin(path), f"cannot read: {exc}"))
-    except Exception as exc:  # noqa: BLE001 - zstandard.ZstdError (a corrupt .zst): reported, never a traceback
-        if type(exc).__module__.split(".")[0] != "zstandard":
+    except Exception as exc:  # noqa: BLE001 - only read failures are caught, see is_read_failure
+        if not is_read_failure(exc):
             raise
         sink.append(Diagnostic(Origin(path), f"cannot read: {exc}"))
     finally:
