@@ -161,10 +161,17 @@ def _describe(value: Any) -> str:
 
 
 def _schema_problem(data: dict, prefix: str) -> str | None:
+    found = schema_problem(data, schema(), prefix)
+    return found[0] if found else None
+
+
+def schema_problem(data: Any, against: dict, prefix: str = "") -> tuple[str, list[Any]] | None:
+    """The first problem of ``data`` against the JSON Schema ``against``, as one line naming the
+    key, and the path of the offending value (the unknown key itself for one that is not allowed)."""
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import relevance
 
-    validator = Draft202012Validator(schema())
+    validator = Draft202012Validator(against)
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), relevance(e)))
     if not errors:
         return None
@@ -176,21 +183,25 @@ def _schema_problem(data: dict, prefix: str) -> str | None:
         key = extra[0] if extra else "?"
         close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return f"{_key(prefix, [*where, key])}: unknown key{hint}"
+        return f"{_key(prefix, [*where, key])}: unknown key{hint}", [*where, key]
     if error.validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"{_key(prefix, where)}: expected {expected}, got {_describe(error.instance)}"
+        return f"{_key(prefix, where)}: expected {expected}, got {_describe(error.instance)}", where
     if error.validator == "enum":
         options = ", ".join(repr(v) for v in error.validator_value)
-        return f"{_key(prefix, where)}: {error.instance!r} is not one of {options}"
+        return f"{_key(prefix, where)}: {error.instance!r} is not one of {options}", where
+    if error.validator == "const":
+        return f"{_key(prefix, where)}: must be {error.validator_value!r}, got {error.instance!r}", where
     if error.validator == "pattern" and error.validator_value == "^PL[1-9][0-9]{2}$":
-        return f"{_key(prefix, where)}: {error.instance!r} is not a rule code (like PL101)"
+        return f"{_key(prefix, where)}: {error.instance!r} is not a rule code (like PL101)", where
     if error.validator == "pattern" and error.validator_value == "^/":
-        return f"{_key(prefix, where)}: must be a JSON pointer starting with '/', got {error.instance!r}"
+        return f"{_key(prefix, where)}: must be a JSON pointer starting with '/', got {error.instance!r}", where
     if error.validator == "minLength":
-        return f"{_key(prefix, where)}: must not be empty"
-    return f"{_key(prefix, where)}: {error.message}"
+        return f"{_key(prefix, where)}: must not be empty", where
+    if error.validator == "required":
+        return f"{_key(prefix, where) or 'the configuration'}: {error.message}", where
+    return f"{_key(prefix, where) or 'the configuration'}: {error.message}", where
 
 
 def _codes(rules: Sequence[Any]) -> dict[str, Any]:

@@ -148,6 +148,7 @@ class Linter:
         self.threads: list[ThreadStats] = []
         self.tables = load_tables(options.tables)
         self._path_ignored: frozenset[str] = frozenset()
+        self._harness_seen: set[tuple[str, str, int]] = set()  # (code, file, line) of configuration findings
 
     def _ignored_codes(self, path: str) -> frozenset[str]:
         """Codes whose findings in ``path`` the per-path ignores suppress."""
@@ -238,6 +239,15 @@ class Linter:
             return
         severity = self.options.severity.get(rule.code) or v.severity or rule.severity
         origin = turn.record.origin
+        file, line, message = origin.file, origin.line, v.message
+        if turn.record.harness is not None:  # rendered from a configuration: report at its line, once
+            place, note = turn.record.harness.locate(rule.category, v.pointer, v.key)
+            if (rule.code, place.file, place.line) in self._harness_seen:
+                return
+            self._harness_seen.add((rule.code, place.file, place.line))
+            file, line = place.file, place.line
+            if note:
+                message = f"{message.rstrip('.')}. In the configuration, {note}."
         fingerprint = digest(
             "\x00".join(
                 (rule.code, origin.file, turn.signature, str(turn.number), v.pointer or "", v.key or "")
@@ -245,7 +255,7 @@ class Linter:
         ).hex()
         excerpt = {k: redact(t) for k, t in v.excerpt.items()} if v.excerpt else None
         impact = v.impact
-        if impact is None and turn.cache is not None:
+        if impact is None and turn.cache is not None and rule.category != "config":  # config: costs nothing itself
             impact = self._impact(turn, rule, v)
         if impact is not None:
             tokens, cost = impact.get("tokens", 0), impact.get("cost_usd")
@@ -258,9 +268,9 @@ class Linter:
                 name=rule.name,
                 category=rule.category,
                 severity=severity,
-                message=redact(v.message),
+                message=redact(message),
                 fix=redact(v.fix),
-                location=Location(origin.file, origin.line, origin.entry, v.pointer, turn.thread, turn.number),
+                location=Location(file, line, origin.entry, v.pointer, turn.thread, turn.number),
                 fingerprint=fingerprint,
                 excerpt=excerpt,
                 impact=impact,

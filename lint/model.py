@@ -74,6 +74,7 @@ class Record:
     url: str | None = None
     skip: str | None = None  # set by a reader that knows the record is no request, with the reason
     output: list | None = None  # the response's output items (OpenAI Responses), when logged
+    harness: Any = None  # a request rendered from a harness configuration: its harness.render.Rendering
 
 
 @dataclass(slots=True)

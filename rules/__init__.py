@@ -23,6 +23,7 @@ from prefixlint.rules import (
     parallel_fanout_before_cache_ready,
     prompt_below_cache_minimum,
     system_prompt_changed,
+    template_variable_lifetime_unknown,
     thinking_blocks_altered,
     too_many_breakpoints,
     tool_definition_changed,
@@ -64,6 +65,7 @@ _MODULES = [
     unexplained_cache_miss,
     cache_read_dropped,
     unstable_json_key_order,
+    template_variable_lifetime_unknown,
 ]
 
 RULES: list[Rule] = [Rule.from_module(m) for m in _MODULES]

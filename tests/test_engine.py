@@ -31,7 +31,7 @@ def test_select_and_ignore(lint):
     assert [f.code for f in lint(records, select=["model"]).findings] == ["PL401"]
     assert [f.code for f in lint(records, select=["PL2"]).findings] == ["PL202"]
     assert [f.code for f in lint(records, ignore=["volatile-value-in-system-prompt"]).findings] == ["PL401"]
-    assert engine.unknown_selectors(RULES, ["PL9", "history", "nope"]) == ["PL9", "nope"]
+    assert engine.unknown_selectors(RULES, ["PL0", "history", "nope"]) == ["PL0", "nope"]
 
 
 def test_fingerprints_ignore_line_numbers(tmp_path):

@@ -1,7 +1,8 @@
 """Every rule's YAML fixture cases: exact findings on exact request sequences.
 
 One file per rule in ``fixtures/rules/CODE.yaml``; each case lists its requests (bodies or
-envelopes, one per log line) and the findings expected from the *whole* catalogue, so a case also
+envelopes, one per log line), or holds the text of a harness configuration (``harness:``), and the
+findings expected from the *whole* catalogue, so a case also
 proves that no other rule fires on it. Run one case with ``pytest -k PL101-case_name``.
 """
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, lint_records
+from prefixlint import engine
 from prefixlint.rules import RULES
 
 CASE_FILES = sorted((FIXTURES / "rules").glob("*.yaml"))
@@ -26,7 +28,12 @@ def _cases():
 @pytest.mark.parametrize(("code", "case"), list(_cases()))
 def test_rule_case(tmp_path, code, case):
     options = case.get("options", {})
-    result = lint_records(tmp_path, case["requests"], **options)
+    if "harness" in case:  # a harness configuration (its text, so that line numbers are the file's)
+        config = tmp_path / "agent.harness.yaml"
+        config.write_text(case["harness"])
+        result = engine.run([str(config)], RULES, engine.Options(**options))
+    else:
+        result = lint_records(tmp_path, case["requests"], **options)
     assert not result.diagnostics, [str(d) for d in result.diagnostics]
     expected = case["expect"] or []
     got = []

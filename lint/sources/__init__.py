@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
+from prefixlint import harness
 from prefixlint.model import Diagnostic, InputError, Origin, Record
 from prefixlint.sources import har, vcr
 
@@ -62,7 +63,7 @@ def discover(paths: Iterable[str]) -> Iterator[str]:
                 for name in files:
                     base = _uncompressed(name)
                     full = os.path.join(root, name)
-                    if base.endswith(LOG_SUFFIXES) or vcr.is_cassette(full):
+                    if base.endswith(LOG_SUFFIXES) or vcr.is_cassette(full) or harness.kind(full):
                         found.append(full)
             yield from sorted(found)
         elif path.exists():
@@ -234,6 +235,9 @@ def is_read_failure(exc: BaseException) -> bool:
 def read(path: str, diagnostics: list[Diagnostic], session_key: str | None = None) -> Iterator[Record]:
     """Stream the records of one file. Malformed lines become diagnostics; reading goes on."""
     name = "<stdin>" if path == STDIN else path
+    if path != STDIN and (found := harness.kind(path)) is not None:
+        yield from harness.read(path, name, diagnostics, found)
+        return
     if path != STDIN and vcr.is_yaml_name(path):
         yield from vcr.read(path, name, diagnostics, session_key)
         return
