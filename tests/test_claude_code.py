@@ -89,6 +89,17 @@ def test_streamed_reply_counts_once(tmp_path):
     assert result.summary.skipped == {"transcript line (no API call)": 2, "transcript line (repeats a streamed reply)": 4}
 
 
+def test_json_line_that_is_no_object_is_counted_as_skipped(tmp_path):
+    """A bare number or list in a transcript is read (valid JSON) but is no record: skipped with a reason,
+    never lost (records read = linted + skipped + unreadable)."""
+    s = Session()
+    lines = [s.user(0), *s.call(5, 0), 1, [2]]
+    result = lint_records(tmp_path, lines)
+    assert result.summary.records == 4 and result.summary.requests == 1 and result.summary.unreadable == 0
+    assert result.summary.skipped == {"transcript line (no API call)": 1, "not a JSON object": 2}
+    assert not result.diagnostics
+
+
 def test_streamed_reply_repeating_lower_usage_is_no_drop(tmp_path):
     # the repeated lines of one reply are never compared with each other
     s = Session()

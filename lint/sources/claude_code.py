@@ -39,6 +39,8 @@ NO_CALL = "transcript line (no API call)"
 REPEATED = "transcript line (repeats a streamed reply)"
 
 
+_NOT_OBJECT: dict = {}  # a line that is valid JSON but not an object (a number, a list)
+
 def _is_record(obj: Any) -> bool:
     return (
         isinstance(obj, dict)
@@ -131,7 +133,7 @@ def _read_lines(path: str, diagnostics: list[Diagnostic]) -> Iterator[tuple[int,
                 diagnostics.append(Diagnostic(Origin(path, line=lineno), _describe_bad_line(line.rstrip(b"\r\n"))))
                 yield lineno, len(line), None
                 continue
-            yield lineno, len(line), obj if isinstance(obj, dict) else None
+            yield lineno, len(line), obj if isinstance(obj, dict) else _NOT_OBJECT
     finally:
         handle.close()
 
@@ -152,9 +154,9 @@ def calls(
     counts: dict[str, int] = {}
     compacted: set[str] = set()
     for lineno, size, obj in _read_lines(path, diagnostics):
-        if obj is None:
+        if obj is None or obj is _NOT_OBJECT:  # malformed (a diagnostic already), or JSON but no record
             if on_line is not None:
-                on_line(size, False, None)
+                on_line(size, False, None if obj is None else "not a JSON object")
             continue
         session = obj.get("sessionId") if isinstance(obj.get("sessionId"), str) else ""
         sidechain = obj.get("isSidechain") is True
