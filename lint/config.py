@@ -199,9 +199,7 @@ def schema_problem(data: Any, against: dict, prefix: str = "") -> tuple[str, lis
         return f"{_key(prefix, where)}: must be a JSON pointer starting with '/', got {error.instance!r}", where
     if error.validator == "minLength":
         return f"{_key(prefix, where)}: must not be empty", where
-    if error.validator == "required":
-        return f"{_key(prefix, where) or 'the configuration'}: {error.message}", where
-    return f"{_key(prefix, where) or 'the configuration'}: {error.message}", where
+    return f"{_key(prefix, where)}: {error.message}", where
 
 
 def _codes(rules: Sequence[Any]) -> dict[str, Any]:

@@ -241,7 +241,7 @@ class Linter:
         origin = turn.record.origin
         file, line, message = origin.file, origin.line, v.message
         if turn.record.harness is not None:  # rendered from a configuration: report at its line, once
-            place, note = turn.record.harness.locate(rule.category, v.pointer, v.key)
+            place, note = turn.record.harness.locate(rule, v.pointer, v.key)
             if (rule.code, place.file, place.line) in self._harness_seen:
                 return
             self._harness_seen.add((rule.code, place.file, place.line))

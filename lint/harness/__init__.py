@@ -28,7 +28,7 @@ SNIFF_BYTES = 64 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
 # top level: unindented in YAML; in JSON a quoted key, indented or after the opening brace
 _OWN = re.compile(rb"""(?m)^(?:["']?prefixlint["']?|\{?[ \t]*"prefixlint")[ \t]*:[ \t]*["']?harness/v""")
-_SPRING = re.compile(rb"""(?m)^(?:spring\s*:|spring\.ai\.)""")
+_SPRING = re.compile(rb"""(?m)^["']?spring(?:["']?\s*:|\.)""")
 _LITELLM = re.compile(rb"""(?m)^["']?model_list["']?\s*:""")
 
 
@@ -85,6 +85,8 @@ def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None 
 
     for doc in docs:
         try:
+            if isinstance(doc, HarnessError):  # one bad entry of a model list: the others are still linted
+                raise doc
             harness = build(doc, name)
             records = list(render(harness))  # a template that fails to render fails before any request
         except HarnessError as exc:
@@ -93,7 +95,7 @@ def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None 
         yield from records
 
 
-def _translate(found: str | None, loaded: Loaded, name: str) -> list[Loaded]:
+def _translate(found: str | None, loaded: Loaded, name: str) -> list[Loaded | HarnessError]:
     if found == "spring":
         from prefixlint.harness import spring
 
@@ -101,7 +103,7 @@ def _translate(found: str | None, loaded: Loaded, name: str) -> list[Loaded]:
     if found == "litellm":
         from prefixlint.harness import litellm
 
-        return litellm.translate(loaded, name)
+        return litellm.translate_each(loaded, name)
     from prefixlint.harness.own import is_own
 
     if not is_own(loaded.doc):

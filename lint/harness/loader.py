@@ -110,8 +110,9 @@ class _Builder:
                 self.loaded.text_lines.setdefault(pointer, node.start_mark.line + 2)
             try:
                 return self.loader.construct_object(node, deep=True)
-            except Exception as exc:  # noqa: BLE001 - the safe constructor's ValueErrors (2024-13-45)
-                raise HarnessError(f"invalid value: {exc}", node.start_mark.line + 1) from None
+            except Exception as exc:  # noqa: BLE001 - the safe constructor's errors: a tag it refuses, 2024-13-45
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                raise HarnessError(f"invalid YAML: {problem}", node.start_mark.line + 1) from None
         if id(node) in self.open:
             raise HarnessError("recursive YAML alias: refused", node.start_mark.line + 1)
         self.open.add(id(node))

@@ -74,6 +74,7 @@ class Breakpoint:
     index: int | None
     ttl: str | None
     place: Place
+    ttl_place: Place  # the line that sets its TTL (the breakpoint's own, or the default 'cache.ttl')
 
 
 @dataclass(slots=True)
@@ -155,8 +156,9 @@ def build(loaded: Loaded, file: str) -> Harness:
     for i, spec in enumerate(cache.get("breakpoints") or []):
         if spec["at"] == "messages" and "role" not in spec and "index" not in spec:
             raise HarnessError(f"cache.breakpoints[{i}]: 'at: messages' needs a 'role' or an 'index'", loaded.line(f"/cache/breakpoints/{i}"))
+        ttl_pointer = f"/cache/breakpoints/{i}/ttl" if "ttl" in spec else "/cache/ttl" if "ttl" in cache else f"/cache/breakpoints/{i}"
         harness.breakpoints.append(
-            Breakpoint(spec["at"], spec.get("role"), spec.get("index"), spec.get("ttl"), at(f"/cache/breakpoints/{i}"))
+            Breakpoint(spec["at"], spec.get("role"), spec.get("index"), spec.get("ttl"), at(f"/cache/breakpoints/{i}"), at(ttl_pointer))
         )
     if harness.strategy == "breakpoints" and not harness.breakpoints:
         raise HarnessError("cache.strategy is 'breakpoints' but no breakpoints are listed", loaded.line("/cache/strategy"))

@@ -43,19 +43,22 @@ class Rendering:
     harness: Harness
     pointers: dict[str, tuple[Place, str | None]] = field(default_factory=dict)  # body pointer -> place, note
     breakpoints: dict[str, Place] = field(default_factory=dict)  # pointer of a block with cache_control
+    ttls: dict[str, Place] = field(default_factory=dict)  # the same pointers -> the line setting their TTL
     unknown: list[Variable] = field(default_factory=list)  # variables of unknown lifetime
 
-    def locate(self, category: str, pointer: str | None, key: str | None) -> tuple[Place, str | None]:
-        """The place in the configuration a finding of ``category`` at body ``pointer`` belongs to,
-        and a note naming the template variable when one is the cause."""
+    def locate(self, rule: Any, pointer: str | None, key: str | None) -> tuple[Place, str | None]:
+        """The place in the configuration a finding of ``rule`` at body ``pointer`` belongs to, and a
+        note naming the template variable when one is the cause."""
         h = self.harness
+        category = rule.category
         if category == "config" and key in h.variables:
             return h.variables[key].place, None
         if category in ("breakpoints", "ttl"):
+            places = self.ttls if "ttl" in rule.name else self.breakpoints  # longer-ttl-after-shorter: the TTL's line
             probe = pointer or ""
             while True:
-                if probe in self.breakpoints:
-                    return self.breakpoints[probe], None
+                if probe in places:
+                    return places[probe], None
                 if not probe:
                     break
                 probe = probe.rsplit("/", 1)[0]
@@ -209,8 +212,7 @@ def _body(h: Harness, moment: Moment, info: Rendering) -> dict[str, Any]:
 def _apply_cache(h: Harness, body: dict[str, Any], info: Rendering) -> None:
     if h.strategy == "automatic":
         body["cache_control"] = _control(h.ttl)
-        info.breakpoints["/cache_control"] = _cache_place(h)
-        info.breakpoints[""] = _cache_place(h)
+        info.breakpoints["/cache_control"] = info.ttls["/cache_control"] = _cache_place(h)
         return
     if h.strategy != "breakpoints":
         return
@@ -238,6 +240,7 @@ def _apply_cache(h: Harness, body: dict[str, Any], info: Rendering) -> None:
         for block, pointer in targets:
             block["cache_control"] = control
             info.breakpoints[pointer] = bp.place
+            info.ttls[pointer] = bp.ttl_place
 
 
 def _last_block(messages: list[dict[str, Any]], i: int) -> tuple[dict[str, Any], str]:

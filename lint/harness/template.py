@@ -67,7 +67,7 @@ def kind_by_name(name: str) -> str:
 
 
 def detect_syntax(text: str) -> str:
-    if _JINJA.search(text):
+    if "{{" in text or "{%" in text:  # an unclosed one too: Jinja2 then says what is wrong
         return "jinja"
     if _DOLLAR.search(text):
         return "dollar"
