@@ -250,12 +250,17 @@ def check(
         None, "--write-baseline", metavar="FILE", help="Record every finding in a baseline FILE (exit 0 unless the "
         "input could not be read).", show_default=False,
     ),
+    harness_only: bool = typer.Option(
+        False, "--harness-only", help="Lint only the harness configurations among PATH (recognised by name and "
+        "content: prefixlint's own format, Spring AI, LiteLLM) and leave every other file alone; for a pre-commit "
+        "hook over all YAML, JSON and .properties files.",
+    ),
     jobs: int = typer.Option(
         1, "--jobs", "-j", metavar="N", help="Lint files in N parallel processes (0: one per CPU). The report is "
         "the same as with 1; a single file or standard input is linted in one process.", show_default=True,
     ),
 ) -> None:
-    """Lint request logs and report every change that breaks the cached prefix.
+    """Lint request logs and harness configurations; report every change that breaks the cached prefix.
 
     With --format json the report is versioned JSON (version 1): {"version", "tool", "findings":
     [{code, name, category, severity, message, fix, location: {file, line, entry, pointer, thread,
@@ -315,6 +320,7 @@ def check(
         per_path_ignores=cfg.per_path_ignores,
         root=cfg.root,
         baseline=None if write_baseline else known,
+        harness_only=harness_only,
     )
     fmt = _report_format(fmt)
     renderer = _renderer(fmt)
@@ -330,9 +336,9 @@ def check(
         for d in result.diagnostics:
             if d.origin.line is None and d.origin.entry is None:
                 _error(str(d))  # a path that could not be read at all
-        if result.summary.files == 0 and not result.input_error:
+        if result.summary.files == 0 and not result.input_error and not harness_only:
             sys.stderr.write(
-                f"{PROG}: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
+                f"{PROG}: warning: no log files found (looked for *.json, *.jsonl, *.ndjson, *.har and their .gz or .zst, VCR cassettes and harness configurations)\n"
             )
         if fmt is ReportFormat.text:
             from prefixlint.report import text

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from prefixlint import providers, sources
+from prefixlint import harness, providers, sources
 from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, impact
 from prefixlint.cache.tables import load_tables
 from prefixlint.chains import is_carried
@@ -55,6 +55,7 @@ class Options:
     per_path_ignores: dict[str, list[str]] = field(default_factory=dict)  # glob -> rule selectors
     root: str | None = None  # what the globs are relative to (default: the working directory)
     baseline: set[str] | None = None  # fingerprints of findings to suppress
+    harness_only: bool = False  # lint only the harness configurations among the files (the pre-commit hook)
 
 
 @dataclass(slots=True)
@@ -363,6 +364,8 @@ def run(paths: list[str], rules: list[Rule], options: Options, tracker: Any = No
             continue
         for path in files:
             if options.exclude and path != sources.STDIN and any_match(options.exclude, path, options.root or os.getcwd()):
+                continue
+            if options.harness_only and (path == sources.STDIN or harness.kind(path) is None):
                 continue
             plan.append(path)
     files = [p for p in plan if isinstance(p, str)]

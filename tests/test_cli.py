@@ -521,7 +521,7 @@ def test_directory_without_logs_warns(tmp_path):
         [sys.executable, "-m", "prefixlint", "check", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0
-    assert proc.stderr == "prefixlint: warning: no log files found (looked for *.json, *.jsonl, *.ndjson and their .gz)\n"
+    assert proc.stderr == "prefixlint: warning: no log files found (looked for *.json, *.jsonl, *.ndjson, *.har and their .gz or .zst, VCR cassettes and harness configurations)\n"
 
 
 def test_a_file_with_nothing_readable_exits_2(runner, tmp_path, monkeypatch):

@@ -267,3 +267,14 @@ def test_rule_catalogue_includes_pl901():
     assert "PL901" in {r.code for r in RULES}
     result = engine.run([str(OWN / "good.harness.yaml")], RULES, engine.Options())
     assert result.findings == [] and result.summary.requests == 2 * TURNS
+
+
+def test_readme_harness_example_is_valid_and_lints(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### prefixlint's own format", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = tmp_path / "coding-agent.harness.yaml"
+    config.write_text(example)
+    code, report = check(config)
+    assert code == 0 and report["diagnostics"] == []
+    assert report["summary"]["requests"] == 2 * TURNS

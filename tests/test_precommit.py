@@ -30,10 +30,10 @@ HOOKS_FILE = ROOT / ".pre-commit-hooks.yaml"
 DEMO = ROOT / "fixtures" / "demo"
 
 
-def _hook() -> dict:
+def _hook(hook_id: str = "prefixlint") -> dict:
     manifest = yaml.safe_load(HOOKS_FILE.read_text(encoding="utf-8"))
-    assert isinstance(manifest, list) and len(manifest) == 1
-    return manifest[0]
+    assert isinstance(manifest, list) and [h["id"] for h in manifest] == ["prefixlint", "prefixlint-harness"]
+    return next(h for h in manifest if h["id"] == hook_id)
 
 
 def _selected(hook: dict, path: str) -> bool:
@@ -75,10 +75,44 @@ def _console_scripts() -> set[str]:
         "traces/2026-01-02.ndjson",
         "traces/big.jsonl.gz",
         "package.json",  # not a log, but plain JSON: counted as a skipped record, exit 0
+        "agents/coder.harness.yaml",
+        "coder.harness.yml",
     ],
 )
 def test_hook_files_select_request_logs(path):
     assert _selected(_hook(), path)
+
+
+@pytest.mark.parametrize(
+    ("path", "selected"),
+    [
+        ("src/main/resources/application.yml", True),
+        ("src/main/resources/application-prod.properties", True),
+        ("proxy/config.yaml", True),
+        ("agents/coder.harness.json", True),
+        (".github/workflows/ci.yml", True),  # given to the hook, left alone by --harness-only
+        ("README.md", False),
+        ("logs/run.jsonl", False),
+        ("node_modules/x/config.yaml", False),
+    ],
+)
+def test_harness_hook_files(path, selected):
+    assert _selected(_hook("prefixlint-harness"), path) is selected
+
+
+def test_harness_only_lints_configurations_and_leaves_other_files_alone(tmp_path):
+    """What the harness hook is given: every YAML/JSON/.properties file; only configurations are read."""
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("on: push\njobs: {}\n", encoding="utf-8")
+    (tmp_path / "package.json").write_text('{"name": "demo"}\n', encoding="utf-8")
+    spring = tmp_path / "application.yml"
+    spring.write_text((ROOT / "fixtures" / "harness" / "spring" / "none" / "application.yml").read_text(encoding="utf-8"))
+    files = [str(workflow), str(tmp_path / "package.json"), str(spring)]
+    result = engine.run(files, RULES, engine.Options(harness_only=True))
+    assert not result.diagnostics and result.summary.files == 1
+    assert [(f.code, Path(f.location.file).name) for f in result.findings] == [("PL607", "application.yml")]
+    nothing = engine.run(files[:2], RULES, engine.Options(harness_only=True))
+    assert nothing.summary.files == 0 and nothing.exit_code("error") == 0
 
 
 @pytest.mark.parametrize(
@@ -105,7 +139,7 @@ def test_hook_files_leave_other_files_alone(path):
 def test_hook_manifest_passes_pre_commit_validation():
     clientlib = pytest.importorskip("pre_commit.clientlib")
     hooks = clientlib.load_manifest(str(HOOKS_FILE))
-    assert [h["id"] for h in hooks] == ["prefixlint"]
+    assert [h["id"] for h in hooks] == ["prefixlint", "prefixlint-harness"]
 
 
 def test_non_cassette_yaml_given_by_name_is_an_input_problem(tmp_path):
@@ -204,10 +238,10 @@ def test_pre_commit_try_repo_fails_on_a_broken_log_and_passes_a_clean_one(tmp_pa
     (work / "README.md").write_text("# demo\n", encoding="utf-8")
     _git(work, "add", "-A", env=env)
 
-    def try_repo(*files: str) -> subprocess.CompletedProcess[str]:
+    def try_repo(*files: str, hook: str = "prefixlint") -> subprocess.CompletedProcess[str]:
         args = ["--files", *files] if files else ["--all-files"]
         return subprocess.run(
-            [*command, "try-repo", str(hook_repo), "prefixlint", "--ref", rev, "--verbose", *args],
+            [*command, "try-repo", str(hook_repo), hook, "--ref", rev, "--verbose", *args],
             check=False, cwd=work, env=env, capture_output=True, text=True, timeout=900,
         )
 
@@ -235,6 +269,16 @@ def test_pre_commit_try_repo_fails_on_a_broken_log_and_passes_a_clean_one(tmp_pa
     assert "Passed" in out, out
     # The clean log and package.json (a skipped record); not the workflow, tsconfig.json, README.
     assert "Checked 2 files" in out and "Skipped 1 record" in out, out
+
+    # The harness hook: given every YAML file, it lints the configuration and leaves the workflow alone.
+    (work / "agent.yaml").write_text(
+        "prefixlint: harness/v1\nmodel: claude-sonnet-4-5\nsystem: 'Now: {{ now }}. You review code.'\n"
+        "cache:\n  strategy: automatic\n", encoding="utf-8")
+    _git(work, "add", "-A", env=env)
+    harness = try_repo("agent.yaml", ".github/workflows/ci.yml", hook="prefixlint-harness")
+    out = harness.stdout + harness.stderr
+    assert harness.returncode == 1, out
+    assert "agent.yaml:3" in out and "PL202" in out and "Checked 1 file" in out, out
 
 
 # --- progress bar --------------------------------------------------------------------------------
