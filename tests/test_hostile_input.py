@@ -308,3 +308,74 @@ def test_claude_code_transcripts(tmp_path_factory, rows):
     result = lint(path)
     assert_accounted(result, path)
     assert_lines(result, lines, {i for i in bad if lines[i - 1].strip() and not _parses(lines[i - 1])})
+
+
+# --- harness configurations ------------------------------------------------------------------
+
+HARNESS_MARKER = {"prefixlint": "harness/v1"}
+harness_like = st.fixed_dictionaries(
+    {"model": st.sampled_from(["claude-sonnet-4-5", "gpt-5", "", 3]) | json_values},
+    optional={
+        "provider": st.sampled_from(["anthropic", "openai", "x"]),
+        "system": st.text(max_size=40) | st.sampled_from(["{{ now }}", "{{ x | random }}", "{a}{", "${", "%(a)s",
+                                                          "{{ 1/0 }}", "{% for %}", "{0}", "{a.b[c]}"])
+                  | st.fixed_dictionaries({"template": st.text(max_size=30)}) | json_values,
+        "variables": st.dictionaries(st.text(max_size=6), st.fixed_dictionaries(
+            {"lifetime": st.sampled_from(["static", "per-session", "per-request", "x"])},
+            optional={"example": scalars})) | json_values,
+        "tools": st.lists(st.fixed_dictionaries({"name": st.text(max_size=6)}, optional={"input_schema": json_values})
+                          | st.fixed_dictionaries({"file": st.text(max_size=6)}) | json_values, max_size=3),
+        "tool_order": st.sampled_from(["declared", "sorted", "unordered", 1]),
+        "cache": st.fixed_dictionaries({}, optional={
+            "strategy": st.sampled_from(["none", "automatic", "breakpoints", "x"]),
+            "breakpoints": st.lists(st.fixed_dictionaries(
+                {"at": st.sampled_from(["tools", "system", "last-message", "last-user-message", "messages"])},
+                optional={"role": st.sampled_from(["user", "assistant"]), "index": st.integers(-20, 20),
+                          "ttl": st.sampled_from(["5m", "1h"])}), max_size=6),
+            "prompt_cache_key": st.text(max_size=10)}) | json_values,
+        "settings": st.dictionaries(st.text(max_size=8), json_values, max_size=3) | json_values,
+        "history": st.fixed_dictionaries({"window": st.integers(-2, 12)}) | json_values,
+        "assume": st.fixed_dictionaries({}, optional={"system_tokens": st.integers(-1, 3000),
+                                                      "tools": st.integers(-1, 6)}) | json_values,
+    },
+)
+
+
+@SETTINGS
+@given(harness_like)
+def test_harness_configurations_of_any_shape(tmp_path_factory, doc):
+    path = tmp_path_factory.mktemp("h") / "agent.harness.json"
+    path.write_text(json.dumps({**HARNESS_MARKER, **doc}))
+    result = lint(path)
+    assert_accounted(result, path)
+    assert result.summary.records in (0, 12)  # rendered whole, or one diagnostic
+    assert (result.summary.records == 0) == bool(result.diagnostics)
+
+
+@SETTINGS
+@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_harness_yaml_with_arbitrary_bytes_after_the_marker(tmp_path_factory, tail):
+    path = tmp_path_factory.mktemp("h") / "agent.harness.yaml"
+    path.write_bytes(b"prefixlint: harness/v1\nmodel: claude-sonnet-4-5\n" + tail)
+    result = lint(path)
+    assert_accounted(result, path)
+    assert all(d.origin.line is None or d.origin.line >= 1 for d in result.diagnostics)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.text(max_size=30), st.text(max_size=30)), max_size=8),
+       st.lists(json_values | st.fixed_dictionaries({"model_name": st.text(max_size=5), "litellm_params": json_values
+                                                     | st.fixed_dictionaries({"model": st.sampled_from(
+                                                         ["anthropic/claude-sonnet-4-5", "gpt-4o", "x/y", ""]),
+                                                         "cache_control_injection_points": json_values})}), max_size=4))
+def test_spring_and_litellm_configurations_of_any_shape(tmp_path_factory, pairs, entries):
+    folder = tmp_path_factory.mktemp("h")
+    props = folder / "application.properties"
+    lines = ["spring.ai.anthropic.chat.options.model=claude-sonnet-4-5"]
+    lines += [f"spring.ai.anthropic.chat.options.{k}={v}".replace("\n", " ") for k, v in pairs]
+    props.write_text("\n".join(lines) + "\n")
+    litellm = folder / "config.yaml"
+    litellm.write_text(json.dumps({"model_list": entries}))
+    for path in (props, litellm):
+        result = lint(path)
+        assert_accounted(result, path)

@@ -68,9 +68,14 @@ def load_yaml(data: bytes) -> Loaded:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise HarnessError(f"invalid UTF-8 (byte 0x{data[exc.start]:02x})", line) from None
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader checks the characters here already
+    except yaml.reader.ReaderError as exc:
+        raise HarnessError(f"invalid YAML: a character YAML does not allow ({exc.reason})", _line_at(text, exc.position)) from None
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        raise HarnessError(f"invalid YAML: a character YAML does not allow ({exc.reason})", _line_at(text, exc.position)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or "malformed"
@@ -87,6 +92,10 @@ def load_yaml(data: bytes) -> Loaded:
     builder = _Builder(loader, loaded)
     loaded.doc = builder.value(node, "", node.start_mark.line + 1, 0)
     return loaded
+
+
+def _line_at(text: str, position: int | None) -> int | None:
+    return text.count("\n", 0, position) + 1 if isinstance(position, int) else None
 
 
 class _Builder:
