@@ -391,6 +391,9 @@ def _renderer(fmt: ReportFormat):
 @app.command("config")
 def config_command(
     show_schema: bool = typer.Option(False, "--schema", help="Print the configuration's JSON Schema (for editors)."),
+    harness_schema: bool = typer.Option(
+        False, "--harness-schema", help="Print the JSON Schema of prefixlint's harness format (harness/v1)."
+    ),
     config_file: str | None = typer.Option(
         None, "--config", metavar="FILE", help="Read the configuration from FILE.", show_default=False
     ),
@@ -408,6 +411,11 @@ def config_command(
 
     if show_schema:
         _write_bytes((json.dumps(config.schema(), indent=2) + "\n").encode("utf-8"), None)
+        return
+    if harness_schema:
+        from prefixlint.harness import own
+
+        _write_bytes((json.dumps(own.schema(), indent=2) + "\n").encode("utf-8"), None)
         return
     shown = config.effective(_load_config(config_file, isolated))
     if fmt is Format.json:

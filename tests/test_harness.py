@@ -278,3 +278,18 @@ def test_readme_harness_example_is_valid_and_lints(tmp_path):
     code, report = check(config)
     assert code == 0 and report["diagnostics"] == []
     assert report["summary"]["requests"] == 2 * TURNS
+
+
+def test_harness_schema_is_printed_and_valid():
+    from jsonschema import Draft202012Validator
+
+    result = CliRunner().invoke(app, ["config", "--harness-schema"])
+    assert result.exit_code == 0
+    schema = orjson.loads(result.stdout)
+    Draft202012Validator.check_schema(schema)
+    assert schema["properties"]["prefixlint"] == {
+        "description": schema["properties"]["prefixlint"]["description"], "const": "harness/v1"
+    }
+    for path in sorted(OWN.glob("*.harness.*")):
+        doc = load_yaml(path.read_bytes()).doc
+        assert not list(Draft202012Validator(schema).iter_errors(doc)), path.name
