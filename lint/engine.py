@@ -242,6 +242,8 @@ class Linter:
         origin = turn.record.origin
         file, line, message = origin.file, origin.line, v.message
         if turn.record.harness is not None:  # rendered from a configuration: report at its line, once
+            if turn.record.harness.is_constant(rule, v.pointer):
+                return  # a date the configuration writes literally: the same on every request
             place, note = turn.record.harness.locate(rule, v.pointer, v.key)
             if (rule.code, place.file, place.line) in self._harness_seen:
                 return

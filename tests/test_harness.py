@@ -293,3 +293,41 @@ def test_harness_schema_is_printed_and_valid():
     for path in sorted(OWN.glob("*.harness.*")):
         doc = load_yaml(path.read_bytes()).doc
         assert not list(Draft202012Validator(schema).iter_errors(doc)), path.name
+
+
+def test_findings_point_at_the_template_line_that_changes(tmp_path):
+    config = tmp_path / "agent.yaml"
+    config.write_text(
+        "prefixlint: harness/v1\n"
+        "model: claude-sonnet-4-5\n"
+        "system:\n"
+        "  template: |\n"
+        "    You are the release assistant. Knowledge of releases up to 2025-06-30.\n"  # 5: literal, constant
+        "    {% if beta %}Beta features are on.{% endif %}\n"  # 6
+        "    Greeting number {{ range(1000) | random }}.\n"  # 7: changes on every render
+        "    Work for {{ customer }} only.\n"  # 8
+        "variables:\n"
+        "  beta: {lifetime: static, example: true}\n"
+        "  customer: {lifetime: per-session, example: Acme}\n"
+        "cache:\n  strategy: automatic\n"
+    )
+    _, report = check(config)
+    assert [(f["code"], f["location"]["line"]) for f in report["findings"]] == [("PL201", 7)]
+    assert report["findings"][0]["message"].endswith(
+        "In the configuration, this line of the template renders differently on every request."
+    )
+
+
+def test_a_literal_date_in_a_template_is_no_volatile_value(tmp_path):
+    """A date written in the configuration is the same on every request: not reported; a date
+    variable is."""
+    config = tmp_path / "agent.yaml"
+    config.write_text(
+        "prefixlint: harness/v1\nmodel: claude-sonnet-4-5\nsystem:\n  template: |\n"
+        "    Policies as of 2026-01-05.\n    You help {{ team }}.\n    Today is {{ today }}.\n"
+        "variables:\n  team: {lifetime: static, example: ops}\n  today: {lifetime: per-session}\n"
+        "cache:\n  strategy: automatic\n"
+    )
+    _, report = check(config)
+    assert [(f["code"], f["location"]["line"], f["severity"]) for f in report["findings"]] == [("PL202", 7, "warning")]
+    assert "the template variable `today` is per-session (declared)" in report["findings"][0]["message"]

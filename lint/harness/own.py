@@ -55,9 +55,13 @@ class System:
 
     def place_of(self, offset: int) -> Place:
         """The line of a character offset in the template text."""
+        return self.place_of_line(self.template.text.count("\n", 0, offset))
+
+    def place_of_line(self, index: int) -> Place:
+        """The line of the template's line ``index`` (0-based)."""
         if self.text_line is None:
             return Place(self.text_file, self.place.line)
-        return Place(self.text_file, self.text_line + self.template.text.count("\n", 0, offset))
+        return Place(self.text_file, self.text_line + index)
 
 
 @dataclass(slots=True)

@@ -21,8 +21,9 @@ from typing import Any
 
 from prefixlint.harness.loader import HarnessError
 from prefixlint.harness.own import Harness, Place, Variable
-from prefixlint.harness.template import SESSION_STARTS, Moment, value_for
+from prefixlint.harness.template import SESSION_STARTS, Moment, names_on_line, source_line, value_for
 from prefixlint.model import Origin, Record
+from prefixlint.volatile import find_volatile
 
 TURNS = 6
 GAP = timedelta(seconds=20)
@@ -45,6 +46,13 @@ class Rendering:
     breakpoints: dict[str, Place] = field(default_factory=dict)  # pointer of a block with cache_control
     ttls: dict[str, Place] = field(default_factory=dict)  # the same pointers -> the line setting their TTL
     unknown: list[Variable] = field(default_factory=list)  # variables of unknown lifetime
+    constant: set[str] = field(default_factory=set)  # pointers whose volatile-looking value is literal text
+
+    def is_constant(self, rule: Any, pointer: str | None) -> bool:
+        """A volatile-value finding on text the configuration writes literally: it never changes."""
+        if not rule.name.startswith("volatile-value") or pointer is None:
+            return False
+        return any(pointer == p or pointer.startswith(p + "/") for p in self.constant)
 
     def locate(self, rule: Any, pointer: str | None, key: str | None) -> tuple[Place, str | None]:
         """The place in the configuration a finding of ``rule`` at body ``pointer`` belongs to, and a
@@ -92,10 +100,11 @@ def render(h: Harness) -> Iterator[Record]:
     label = h.name or "harness"
     root = h.place("")
     for session, start in enumerate(SESSION_STARTS, 1):
+        previous: list[str] = []  # the system prompt the previous request of the session rendered
         for request in range(1, TURNS + 1):
             moment = Moment(session, request, start + GAP * (request - 1))
             info = Rendering(h)
-            body = _body(h, moment, info)
+            body = _body(h, moment, info, previous)
             yield Record(
                 body=body,
                 origin=Origin(root.file, line=root.line),
@@ -114,9 +123,40 @@ def _values(h: Harness, moment: Moment, info: Rendering) -> dict[str, Any]:
     return values
 
 
+def _system_place(h: Harness, rendered: str, previous: str | None) -> tuple[Place, str | None]:
+    """The line findings on the rendered system prompt point at: the template line where it differs
+    from the previous request's, else the line of its first volatile value (a date, a timestamp),
+    else the first variable that changes between conversations, else the 'system' key."""
+    assert h.system is not None
+    template = h.system.template
+    changed = previous is not None and previous != rendered
+    if changed:
+        offsets = [next((i for i, (a, b) in enumerate(zip(previous, rendered)) if a != b),
+                        min(len(previous), len(rendered)))]
+    else:
+        offsets = [v.start for v in find_volatile(rendered)]
+    if not offsets:
+        return _system_note(h)
+    if template.syntax == "plain":
+        return h.system.place_of_line(rendered.count("\n", 0, offsets[0])), None if changed else LITERAL
+    lines = [source_line(template, rendered, offset) for offset in offsets]
+    for line in lines:  # the first value that comes from a variable that changes
+        for name in names_on_line(template, line):
+            var = h.variables.get(name)
+            if var is not None and var.lifetime in ("per-request", "per-session"):
+                how = "declared" if var.declared else "by its name"
+                return h.system.place_of_line(line), f"the template variable `{name}` is {var.lifetime} ({how})"
+    if changed:
+        return h.system.place_of_line(lines[0]), "this line of the template renders differently on every request"
+    return h.system.place_of_line(lines[0]), LITERAL  # volatile-looking text written in the template itself
+
+
+LITERAL = "\x00literal"  # _system_place: the volatile-looking value is written in the template itself
+
+
 def _system_note(h: Harness) -> tuple[Place, str | None]:
-    """The line a change of the rendered system prompt points at: the first variable that changes
-    within a conversation, else one that changes between conversations, else the 'system' key."""
+    """The first variable that changes within a conversation, else one that changes between
+    conversations, else the 'system' key."""
     assert h.system is not None
     template = h.system.template
     for wanted in ("per-request", "per-session"):
@@ -129,7 +169,7 @@ def _system_note(h: Harness) -> tuple[Place, str | None]:
     return h.system.place, None
 
 
-def _body(h: Harness, moment: Moment, info: Rendering) -> dict[str, Any]:
+def _body(h: Harness, moment: Moment, info: Rendering, previous: list[str]) -> dict[str, Any]:
     values = _values(h, moment, info)
     anthropic = h.provider == "anthropic"
     body: dict[str, Any] = {"model": h.model}
@@ -139,7 +179,11 @@ def _body(h: Harness, moment: Moment, info: Rendering) -> dict[str, Any]:
     # system prompt
     if h.system is not None:
         system_text = h.system.template.render(values)
-        system_place = _system_note(h)
+        system_place = _system_place(h, system_text, previous[0] if previous else None)
+        previous[:] = [system_text]
+        if system_place[1] == LITERAL:
+            info.constant.add("/system" if anthropic else "/messages/0")
+            system_place = (system_place[0], None)
     elif h.system_tokens:
         system_text = _filler("You are a careful assistant for the team's codebase.", h.system_tokens)
         system_place = (h.place("/assume"), "a placeholder system prompt (the configuration holds none)")

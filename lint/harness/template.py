@@ -147,6 +147,43 @@ def compile_template(text: str, syntax: str | None = None) -> Template:
     return Template(text, syntax, names, offsets, compiled)
 
 
+_EXPRESSIONS = {
+    "jinja": re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"),
+    "format": re.compile(r"\{[^{}]*\}"),
+    "percent": re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]"),
+    "dollar": re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*"),
+}
+
+
+def source_line(template: Template, rendered: str, offset: int) -> int:
+    """The 0-based line of ``template`` that produced character ``offset`` of ``rendered``: the
+    template line whose literal text all appears on the rendered line, nearest to the same line
+    number (blocks and multi-line values can shift lines)."""
+    index = rendered.count("\n", 0, offset)
+    lines = rendered.split("\n")
+    target = lines[index] if index < len(lines) else ""
+    pattern = _EXPRESSIONS.get(template.syntax)
+    best: tuple[int, int] | None = None
+    for i, line in enumerate(template.text.split("\n")):
+        parts = [p.strip() for p in (pattern.split(line) if pattern else [line])]
+        parts = [p for p in parts if p]
+        if parts and all(p in target for p in parts):
+            score = (abs(i - index), i)
+            if best is None or score < best:
+                best = score
+    return best[1] if best is not None else min(index, template.text.count("\n"))
+
+
+def names_on_line(template: Template, index: int) -> list[str]:
+    """The variables used on the template's line ``index``, in order."""
+    line = template.text.split("\n")[index] if index <= template.text.count("\n") else ""
+    pattern = _EXPRESSIONS.get(template.syntax)
+    code = " ".join(pattern.findall(line)) if pattern else ""
+    found = [(m.start(), name) for name in template.names
+             if (m := re.search(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", code))]
+    return [name for _, name in sorted(found)]
+
+
 def _code_only(text: str) -> str:
     """The text with everything outside ``{{ }}``/``{% %}`` blanked (offsets kept)."""
     out = [" "] * len(text)
