@@ -14,6 +14,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 from prefixlint.model import SECTIONS, Block, Prompt
+from prefixlint.providers.base import common_prefix, hashes, token_counts
 from prefixlint.volatile import excerpt
 
 EXCERPT_WIDTH = 40
@@ -163,18 +164,14 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
 def compare(prev: Prompt, new: Prompt) -> Change:
     """Where ``new`` stops extending ``prev``, what kind of change it is, with an excerpt."""
     pb, nb = prev.blocks, new.blocks
-    n = min(len(pb), len(nb))
-    i = 0
-    shared_tokens = 0
-    while i < n and pb[i].hash == nb[i].hash:
-        shared_tokens += nb[i].tokens
-        i += 1
+    i = common_prefix(hashes(pb), hashes(nb))
+    new_tokens = token_counts(nb)
     change = Change(
         kind="identical",
         shared_blocks=i,
-        shared_tokens=shared_tokens,
-        prev_tokens=prev.tokens,
-        new_tokens=new.tokens,
+        shared_tokens=sum(new_tokens[:i]),
+        prev_tokens=sum(token_counts(pb)),
+        new_tokens=sum(new_tokens),
     )
     if prev.model != new.model:
         change.model = (prev.model, new.model)

@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Any
 
 from prefixlint.chains import chain_key, extend
 from prefixlint.model import Prompt
 from prefixlint.providers.base import digest
+
+_CANON = attrgetter("canon")
+_SECTION = attrgetter("section")
 
 MAX_THREADS = 2000
 MAX_BYTES = 768 * 1024 * 1024
@@ -66,6 +70,9 @@ class Thread:
     seen: int = 0
     size: int = 0
     cache: Any = None  # the cache model's figures for the last turn (set by the engine)
+    shape: tuple[bytes, bytes] = (b"", b"")  # (_tools_key, _system_key) of the head
+    canons: list[bytes] | None = None  # the head's messages' canonical hashes
+    distinct: frozenset[bytes] = frozenset()  # the same as a set (what the message index holds)
 
     @property
     def id(self) -> str:
@@ -143,7 +150,9 @@ class ThreadTracker:
         self.max_threads = max_threads
         self.max_bytes = max_bytes
         self.live: OrderedDict[int, Thread] = OrderedDict()
-        self.by_message: dict[bytes, set[int]] = {}
+        # partition -> message canon -> live threads whose head holds that message (a request is
+        # only ever matched within its partition, so each partition has its own index)
+        self.by_message: dict[str | None, dict[bytes, set[int]]] = {}
         self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
         self.by_response: OrderedDict[str, int] = OrderedDict()
         self.by_conversation: OrderedDict[str, int] = OrderedDict()  # conversation id -> its thread
@@ -154,31 +163,60 @@ class ThreadTracker:
 
     # -- index maintenance -------------------------------------------------------------
     def _index(self, t: Thread) -> None:
-        for h in {m.canon for m in t.head.messages}:
-            self.by_message.setdefault(h, set()).add(t.number)
-        self.by_shape.setdefault((_tools_key(t.head), _system_key(t.head)), set()).add(t.number)
+        index = self.by_message.setdefault(t.partition, {})
+        for h in t.distinct:
+            index.setdefault(h, set()).add(t.number)
+        self.by_shape.setdefault(t.shape, set()).add(t.number)
 
     def _unindex(self, t: Thread) -> None:
-        for h in {m.canon for m in t.head.messages}:
-            bucket = self.by_message.get(h)
-            if bucket is not None:
-                bucket.discard(t.number)
-                if not bucket:
-                    del self.by_message[h]
-        shape = (_tools_key(t.head), _system_key(t.head))
-        bucket = self.by_shape.get(shape)
+        self._unindex_messages(t, t.distinct)
+        bucket = self.by_shape.get(t.shape)
         if bucket is not None:
             bucket.discard(t.number)
             if not bucket:
-                del self.by_shape[shape]
+                del self.by_shape[t.shape]
 
-    def _set_head(self, t: Thread, p: Prompt) -> None:
-        self._unindex(t)
+    def _unindex_messages(self, t: Thread, hashes: Any) -> None:
+        index = self.by_message.get(t.partition)
+        if index is None:
+            return
+        for h in hashes:
+            bucket = index.get(h)
+            if bucket is not None:
+                bucket.discard(t.number)
+                if not bucket:
+                    del index[h]
+        if not index:
+            del self.by_message[t.partition]
+
+    def _set_head(self, t: Thread, p: Prompt, shape: tuple[bytes, bytes], canons: list[bytes]) -> None:
+        distinct = frozenset(canons)
+        if t.canons is None:  # a new thread
+            t.distinct = distinct
+            t.shape = shape
+            self._index(t)
+        else:
+            # Only what changed: a conversation that grows keeps all its earlier messages.
+            if distinct != t.distinct:
+                self._unindex_messages(t, t.distinct - distinct)
+                number = t.number
+                index = self.by_message.setdefault(t.partition, {})
+                for h in distinct - t.distinct:
+                    index.setdefault(h, set()).add(number)
+                t.distinct = distinct
+            if shape != t.shape:
+                bucket = self.by_shape.get(t.shape)
+                if bucket is not None:
+                    bucket.discard(t.number)
+                    if not bucket:
+                        del self.by_shape[t.shape]
+                t.shape = shape
+                self.by_shape.setdefault(shape, set()).add(t.number)
+        t.canons = canons
         self.bytes -= t.size
         t.head = p
-        t.size = sum(b.size for b in p.blocks)
+        t.size = sum([b.size for b in p.blocks])
         self.bytes += t.size
-        self._index(t)
         t.seen = self.seq
         self.live.move_to_end(t.number)
         self._evict()
@@ -190,32 +228,41 @@ class ThreadTracker:
             self.bytes -= old.size
             self.forgotten += 1
 
-    def _new(self, p: Prompt, partition: str | None) -> Thread:
+    def _new(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes] | None = None,
+             canons: list[bytes] | None = None) -> Thread:
         self.count += 1
+        if shape is None:
+            shape = (_tools_key(p), _system_key(p))
+        if canons is None:
+            canons = list(map(_CANON, p.messages))
         first = _text_of(p, 0) if p.messages else ""
         sig = digest(
-            (partition or "").encode() + b"\x00" + _system_key(p) + first[:4096].encode("utf-8", "replace")
+            (partition or "").encode() + b"\x00" + shape[1] + first[:4096].encode("utf-8", "replace")
         ).hex()[:16]
         t = Thread(number=self.count, partition=partition, head=p, signature=sig)
         self.live[t.number] = t
         t.size = 0
-        self._set_head(t, p)
+        self._set_head(t, p, shape, canons)
         return t
 
     # -- matching ----------------------------------------------------------------------
-    def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int) -> tuple | None:
+    def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int, shape: tuple[bytes, bytes],
+               sections: set[str]) -> tuple | None:
         h = t.head
-        hm = [m.canon for m in h.messages]
-        k = 0
-        for a, b in zip(hm, pm):
-            if a != b:
-                break
-            k += 1
+        hm = t.canons
+        if hm == pm[: len(hm)]:
+            k = len(hm)
+        else:
+            k = 0
+            for a, b in zip(hm, pm):
+                if a != b:
+                    break
+                k += 1
         # An empty tool list or system prompt matching another empty one says nothing.
-        tools_match = _tools_key(h) == _tools_key(p) and any(b.section == "tools" for b in p.blocks)
-        sys_match = _system_key(h) == _system_key(p) and any(b.section == "system" for b in p.blocks)
+        tools_match = t.shape[0] == shape[0] and "tools" in sections
+        sys_match = t.shape[1] == shape[1] and "system" in sections
         extends = bool(hm) and k == len(hm)
-        distinct = len(set(hm)) or 1
+        distinct = len(t.distinct) or 1
         if extends:
             if len(pm) > len(hm):
                 replied = any(m.role == "assistant" for m in p.messages[len(hm) :])
@@ -230,12 +277,12 @@ class ThreadTracker:
         soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
         return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
 
-    def _edited_first(self, p: Prompt, partition: str | None) -> Thread | None:
+    def _edited_first(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
         if len(p.messages) < 2:
             return None
         best = None
         first = _text_of(p, 0)
-        for number in self.by_shape.get((_tools_key(p), _system_key(p)), ()):
+        for number in self.by_shape.get(shape, ()):
             t = self.live[number]
             if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
                 continue
@@ -260,37 +307,40 @@ class ThreadTracker:
                 t = self._new(p, partition)
                 self._remember_response(p, t)
                 return Assignment(t, 1, None, prompt=p)
+        shape = (_tools_key(p), _system_key(p))
+        pm = list(map(_CANON, p.messages))
         if chosen is None:
-            pm = [m.canon for m in p.messages]
             counts: dict[int, int] = {}
-            for h in set(pm):
-                for number in self.by_message.get(h, ()):
+            index = self.by_message.get(partition) or {}
+            for h in set(pm).intersection(index):
+                for number in index[h]:
                     counts[number] = counts.get(number, 0) + 1
             best_key = None
+            sections = set(map(_SECTION, p.blocks)) if counts else set()
             for number, shared in counts.items():
                 t = self.live[number]
                 if t.partition != partition:
                     continue
-                key = self._score(t, p, pm, shared)
+                key = self._score(t, p, pm, shared, shape, sections)
                 if key is not None and (best_key is None or key > best_key):
                     best_key, chosen = key, t
             if chosen is None:
-                chosen = self._edited_first(p, partition)
+                chosen = self._edited_first(p, partition, shape)
         if chosen is None or _same_request(chosen.head, p):
-            t = self._new(p, partition)
+            t = self._new(p, partition, shape, pm)
             self._remember_response(p, t)
             return Assignment(t, 1, None, prompt=p)
         prev = chosen.head
         chosen.turns += 1
         fork = (
-            (_tools_key(prev) != _tools_key(p) or _system_key(prev) != _system_key(p))
+            chosen.shape != shape
             and len(p.messages) > len(prev.messages)
             and is_compaction_request(p)
         )
         if fork:
             chosen.seen = self.seq
         else:
-            self._set_head(chosen, p)
+            self._set_head(chosen, p, shape, pm)
         self._remember_response(p, chosen)
         return Assignment(chosen, chosen.turns, prev, fork, prompt=p)
 

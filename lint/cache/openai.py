@@ -12,6 +12,7 @@ Source: reference/caching-rules.md (OpenAI prompt caching guide).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from prefixlint.cache.simulator import last_reply
@@ -47,6 +48,4 @@ def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: Turn
         if pricing.increment_tokens:
             read -= read % pricing.increment_tokens
         turn.read = read if read >= pricing.min_tokens else 0
-    for j in range(len(chain)):
-        if cum[j] >= pricing.min_tokens:
-            sim.put(chain[j], cum[j], now, ttl)
+    sim.put_from(chain, cum, bisect_left(cum, pricing.min_tokens), now, ttl)  # cum never decreases

@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate
 from typing import Any
 
 import orjson
 from prefixlint.cache.tables import ModelPricing, Tables, load_tables
 from prefixlint.cache.usage import Usage, parse_usage
-from prefixlint.model import Prompt
-from prefixlint.providers.base import digest
+from prefixlint.model import SECTIONS, Prompt
+from prefixlint.providers.base import common_prefix, digest, token_counts
 
 READY_DELAY = 1.0
 MAX_ENTRIES = 400_000
@@ -90,6 +91,11 @@ class TurnCache:
     observed: Usage | None = None
     calibrated: bool = False
     rejected: str | None = None  # why the provider would refuse the request (nothing read or written)
+    # What the next turn of the thread can reuse (see prefix_chain): the blocks, their prefix hashes
+    # and the seeds these were computed with.
+    blocks: list | None = field(default=None, repr=False)
+    chain: list[bytes] | None = field(default=None, repr=False)
+    seeds: tuple | None = field(default=None, repr=False)
 
     @property
     def write_multiplier(self) -> float:
@@ -194,21 +200,58 @@ def last_reply(prompt: Prompt) -> int:
     return -1
 
 
-def prefix_chain(prompt: Prompt) -> list[bytes]:
-    """The hash of every prefix (up to and including each block), model and cache-key settings in."""
+# Prefix hashes already computed: (hash of the prefix before a block + the block's hash) -> hash of
+# the prefix through that block. Every request of a conversation re-sends the prefix of the
+# previous one, so most links of a chain were computed before. Bounded: cleared when full.
+_LINKS: dict[bytes, bytes] = {}
+_SECTION_AT = {section: 1 + i for i, section in enumerate(SECTIONS)}  # where chain_seeds puts its seed
+MAX_LINKS = 200_000
+
+
+def chain_seeds(prompt: Prompt) -> tuple[bytes, ...]:
+    """What a prompt's prefix hashes start from: the model (and OpenAI's prompt_cache_key), then
+    what each section folds in at its start."""
     seed = f"{prompt.provider}\x00{prompt.model}".encode()
     if prompt.provider == "openai":
         key = prompt.settings.get("prompt_cache_key")
         seed += b"\x00" + (str(key.value).encode() if key else b"")
-    h = digest(seed)
-    out = []
-    section = None
-    for block in prompt.blocks:
+    return (seed, *(_setting_seed(prompt, section) for section in SECTIONS))
+
+
+def prefix_chain(prompt: Prompt, prev: TurnCache | None = None, seeds: tuple[bytes, ...] | None = None) -> list[bytes]:
+    """The hash of every prefix (up to and including each block), model and cache-key settings in.
+
+    ``prev``: the previous turn of the thread; the hashes of the blocks both turns share (from the
+    start, with the same seeds) are taken from it rather than computed again."""
+    if seeds is None:
+        seeds = chain_seeds(prompt)
+    blocks = prompt.blocks
+    k = 0
+    if prev is not None and prev.chain is not None and prev.seeds == seeds:
+        k = common_prefix(prev.blocks, blocks)  # identical Block objects compare in C
+    if k:
+        out = prev.chain[:k]
+        h = out[-1]
+        section = blocks[k - 1].section
+    else:
+        out = []
+        h = digest(seeds[0])
+        section = None
+    append = out.append
+    links = _LINKS
+    if len(links) > MAX_LINKS:
+        links.clear()
+    for i in range(k, len(blocks)):
+        block = blocks[i]
         if block.section != section:
             section = block.section
-            h = digest(h + section.encode() + _setting_seed(prompt, section))
-        h = digest(h + block.hash)
-        out.append(h)
+            at = _SECTION_AT.get(section)
+            h = digest(h + section.encode() + (seeds[at] if at is not None else _setting_seed(prompt, section)))
+        link = h + block.hash
+        h = links.get(link)
+        if h is None:
+            h = links[link] = digest(link)
+        append(h)
     return out
 
 
@@ -255,6 +298,30 @@ class CacheSimulator:
         if len(self.store) > MAX_ENTRIES:
             self.store.popitem(last=False)
 
+    def put_from(self, chain: list[bytes], cum: list[int], start: int, now: float | None, ttl: int | None) -> None:
+        """``put`` the entry of every prefix from ``chain[start]`` on, in order (the same as calling
+        ``put`` for each, with one lookup per entry)."""
+        store = self.store
+        get, move = store.get, store.move_to_end
+        expires = now + ttl if (now is not None and ttl is not None) else None
+        ready = now + READY_DELAY if now is not None else None
+        for j in range(start, len(chain)):
+            key = chain[j]
+            entry = get(key)
+            if entry is not None and (now is None or entry.expires is None or now <= entry.expires):
+                if expires is not None and entry.expires is not None and expires > entry.expires:
+                    entry.expires = expires
+                if ttl is not None:
+                    entry.ttl = max(entry.ttl or 0, ttl)
+                if ready is not None and entry.ready is not None and ready < entry.ready:
+                    entry.ready = ready
+                move(key)
+                continue
+            store[key] = Entry(cum[j], expires, ready, ttl)
+            move(key)
+            if len(store) > MAX_ENTRIES:
+                store.popitem(last=False)
+
     def refresh(self, key: bytes, now: float | None) -> None:
         entry = self.store.get(key)
         if entry is not None:
@@ -268,7 +335,8 @@ class CacheSimulator:
 
         pricing = self.tables.model(prompt.provider, prompt.model)
         observed = parse_usage(prompt.record.usage)
-        estimate = sum(b.tokens for b in prompt.blocks)
+        tokens = token_counts(prompt.blocks)
+        estimate = sum(tokens)
         scale = self.scales.get(thread_key)
         calibrated = scale is not None
         if observed is not None and observed.total and estimate:
@@ -279,10 +347,8 @@ class CacheSimulator:
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
-        cum, running = [], 0
-        for block in prompt.blocks:
-            running += block.tokens
-            cum.append(int(running * scale))
+        # int(running * scale) for every running total, in C
+        cum = list(accumulate(tokens)) if scale == 1.0 else list(map(int, map(float(scale).__mul__, accumulate(tokens))))
         turn = TurnCache(
             # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
             # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
@@ -294,7 +360,9 @@ class CacheSimulator:
             observed=observed,
             calibrated=calibrated,
         )
-        chain = prefix_chain(prompt)
+        seeds = chain_seeds(prompt)
+        chain = prefix_chain(prompt, prev, seeds)
+        turn.blocks, turn.chain, turn.seeds = prompt.blocks, chain, seeds
         (anthropic if turn.family == "anthropic" else openai).simulate(self, prompt, chain, turn)
         self._count(thread, prompt, turn, prev, fork)
         return turn

@@ -11,6 +11,9 @@ from typing import Any
 
 from prefixlint.model import Block, Message, Prompt, Record, Setting
 from prefixlint.providers.base import (
+    History,
+    Memo,
+    content_key,
     expect_dict,
     expect_list,
     expect_str,
@@ -111,21 +114,57 @@ def content_parts(block: Any, pointer: str) -> list[tuple[bytes, bytes]]:
     return [(canon, canon)] if kind in ("image", "document") else [json_payload(value)]
 
 
+_MEMO = Memo()  # (position, content) -> tool blocks already built: see prefixlint.providers.base.Memo
+_HISTORY = History()  # messages already built: see prefixlint.providers.base.History
+
+
+def _message(i: int, msg: Any, state: bool, blocks: list[Block], messages: list[Message]) -> tuple:
+    """Render message ``i`` into ``blocks`` and ``messages``; its entry for the history (see
+    :class:`prefixlint.providers.base.History`)."""
+    pointer = f"/messages/{i}"
+    msg = expect_dict(msg, pointer)
+    role = expect_str(msg.get("role"), pointer + "/role")
+    first = len(blocks)
+    content = msg.get("content")
+    if isinstance(content, str):
+        blocks.append(
+            make_block("messages", pointer + "/content", "text", content, [text_part(content)], msg=i, role=role)
+        )
+    else:
+        for j, item in enumerate(expect_list(content, pointer + "/content")):
+            bp = f"{pointer}/content/{j}"
+            parts = content_parts(item, bp)
+            kind = item.get("type", "text") if isinstance(item, dict) else "text"
+            cc = item.get("cache_control") if isinstance(item, dict) else None
+            blocks.append(make_block("messages", bp, str(kind), item, parts, msg=i, role=role, cache_control=cc))
+    messages.append(make_message(i, role, pointer, blocks, first))
+    return (state, first, blocks[first:], messages[-1])
+
+
 def normalize(body: dict[str, Any], record: Record) -> Prompt:
     blocks: list[Block] = []
+    memo = _MEMO
     messages: list[Message] = []
     settings: dict[str, Setting] = {}
 
     tools = body.get("tools")
     if tools is not None:
         for i, tool in enumerate(expect_list(tools, "/tools")):
+            key = ("tool", i, content_key(tool)) if type(tool) is dict else None
+            block = memo.get(key) if key is not None and key[2] is not None else None
+            if block is not None:
+                blocks.append(block)
+                continue
             pointer = f"/tools/{i}"
             tool = expect_dict(tool, pointer)
             if is_server_tool(tool):
                 label = f"server tool {tool.get('name') or tool.get('type')}"
                 settings[label] = Setting(label, pointer, without_cache_control(tool))
                 continue
-            blocks.append(_tool_block(tool, pointer))
+            block = _tool_block(tool, pointer)
+            blocks.append(block)
+            if key is not None and key[2] is not None:
+                memo.put(key, block, block.size)
 
     system = body.get("system")
     if isinstance(system, str):
@@ -142,24 +181,7 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
                 )
             )
 
-    for i, msg in enumerate(expect_list(body.get("messages"), "/messages")):
-        pointer = f"/messages/{i}"
-        msg = expect_dict(msg, pointer)
-        role = expect_str(msg.get("role"), pointer + "/role")
-        first = len(blocks)
-        content = msg.get("content")
-        if isinstance(content, str):
-            blocks.append(
-                make_block("messages", pointer + "/content", "text", content, [text_part(content)], msg=i, role=role)
-            )
-        else:
-            for j, item in enumerate(expect_list(content, pointer + "/content")):
-                bp = f"{pointer}/content/{j}"
-                parts = content_parts(item, bp)
-                kind = item.get("type", "text") if isinstance(item, dict) else "text"
-                cc = item.get("cache_control") if isinstance(item, dict) else None
-                blocks.append(make_block("messages", bp, str(kind), item, parts, msg=i, role=role, cache_control=cc))
-        messages.append(make_message(i, role, pointer, blocks, first))
+    _HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message)
 
     for key, pointer in _SETTINGS.items():
         if key in body:

@@ -10,6 +10,8 @@ also gets a canonical hash (sorted keys), so a re-serialisation can be told from
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -29,6 +31,282 @@ def dumps(value: Any, canonical: bool = False) -> bytes:
         import json
 
         return json.dumps(value, sort_keys=canonical, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# -- memo: blocks already built ------------------------------------------------------------------
+# An agent log re-sends the whole conversation with every request, so almost every message, tool
+# and system block has been normalised before, at the same position. A normaliser looks the
+# content up by an exact key (see content_key) and reuses the blocks built the first time.
+
+_DICT = "\x00{"
+_LIST = "\x00["
+_OPAQUE = object()
+_TRUE = object()  # compares equal to itself only (True == 1 would merge true with 1)
+_FALSE = object()
+_PLAIN = frozenset((str, int, type(None)))  # values that stand for themselves in a key
+_FREEZE_DEPTH = 24
+MEMO_BYTES = 32 * 1024 * 1024  # rendered bytes per generation (two generations are kept)
+
+
+def _freeze(value: Any, depth: int) -> Any:
+    """A hashable value equal for two JSON values exactly when they render alike: strings, integers
+    and null as they are, booleans as sentinels (True == 1 in Python), objects and arrays as tagged
+    tuples (key order kept). Floats are not frozen (1.0 == 1, and 0.0 == -0.0): _OPAQUE."""
+    t = type(value)
+    if t is str or t is int or value is None:
+        return value
+    if t is bool:
+        return _TRUE if value else _FALSE
+    if depth > _FREEZE_DEPTH:
+        return _OPAQUE
+    if t is dict:
+        if set(map(type, value.values())) <= _PLAIN:  # the common case, checked in C
+            return (_DICT, *value.items())
+        out: list[Any] = [_DICT]
+        for item in value.items():
+            v = item[1]
+            if type(v) not in _PLAIN:
+                v = _freeze(v, depth + 1)
+                if v is _OPAQUE:
+                    return v
+                item = (item[0], v)
+            out.append(item)
+        return tuple(out)
+    if t is list:
+        if set(map(type, value)) <= _PLAIN:
+            return (_LIST, *value)
+        out = [_LIST]
+        for v in value:
+            if type(v) not in _PLAIN:
+                v = _freeze(v, depth + 1)
+                if v is _OPAQUE:
+                    return v
+            out.append(v)
+        return tuple(out)
+    return _OPAQUE
+
+
+def content_key(value: Any) -> Any:
+    """An exact key of a JSON value: two values with equal keys render to the same bytes (same
+    structure, key order, strings and number spellings). None when the value cannot be keyed."""
+    key = _freeze(value, 0)
+    if key is not _OPAQUE:
+        return key
+    try:
+        return orjson.dumps(value)  # bytes never equal a frozen key
+    except TypeError:
+        return None
+
+
+class Memo:
+    """What a normaliser built for content it saw before, by an exact key of that content.
+
+    Bounded by the rendered size of what it holds: two generations of ``limit`` bytes each; an
+    entry found in the old generation moves to the new one, the old one is dropped when the new
+    one fills up (an approximate least-recently-used order at the cost of a dict lookup)."""
+
+    __slots__ = ("new", "old", "size", "limit")
+
+    def __init__(self, limit: int = MEMO_BYTES) -> None:
+        self.new: dict[Any, tuple[Any, int]] = {}
+        self.old: dict[Any, tuple[Any, int]] = {}
+        self.size = 0
+        self.limit = limit
+
+    def get(self, key: Any) -> Any:
+        hit = self.new.get(key)
+        if hit is None:
+            hit = self.old.pop(key, None)
+            if hit is None:
+                return None
+            self._add(key, hit)
+        return hit[0]
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        self._add(key, (value, size))
+
+    def _add(self, key: Any, entry: tuple[Any, int]) -> None:
+        self.new[key] = entry
+        self.size += entry[1] + 64
+        if self.size > self.limit:
+            self.old, self.new, self.size = self.new, {}, 0
+
+    def clear(self) -> None:
+        self.new.clear()
+        self.old.clear()
+        self.size = 0
+
+
+MAX_RECENT_BYTES = 48 * 1024 * 1024
+
+
+class _Recent:
+    """One request's messages as a :class:`History` keeps them."""
+
+    __slots__ = ("data", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount", "after")
+
+    def __init__(self, data: bytes, ends: list[int], entries: list[tuple], start: int, state: bool,
+                 blocks: list[Block], messages: list[Message], bcount: list[int], mcount: list[int],
+                 after: list[bool]) -> None:
+        self.data, self.ends, self.entries, self.start, self.state = data, ends, entries, start, state
+        self.blocks, self.messages, self.bcount, self.mcount, self.after = blocks, messages, bcount, mcount, after
+
+
+class History:
+    """What a normaliser built for the messages of recent requests, to reuse for the next ones.
+
+    The messages of a request are serialised once (``orjson.dumps`` of the whole list, in C); the
+    last request that opened with the same two messages (usually the previous turn of the same
+    conversation) is compared with it byte for byte, and the blocks and messages built for the
+    messages both share are reused as they are, without any work per message. The messages after
+    that are looked up one by one, by their exact serialisation and place, in a :class:`Memo`; only
+    content never seen at that place is rendered and hashed.
+
+    An entry per message: ``(state, first, blocks, message)``: the normaliser's state before the
+    message (OpenAI Chat: still in the leading system messages), the index of its first block, the
+    blocks it became and its :class:`Message` (None for a system message). Equal bytes at the same
+    index, with the same state and first block, give the same entry."""
+
+    __slots__ = ("memo", "recent", "recent_bytes")
+
+    def __init__(self) -> None:
+        self.memo = Memo()
+        self.recent: OrderedDict[bytes, _Recent] = OrderedDict()
+        self.recent_bytes = 0
+
+    def normalize(self, msgs: list[Any], blocks: list[Block], messages: list[Message], state: bool,
+                  build: Any) -> bool:
+        """Append the blocks and messages of ``msgs`` (a request's message list); ``build(i, msg,
+        state, blocks, messages)`` renders one message the slow way and returns its entry. Returns
+        the state after the last message."""
+        try:
+            data = orjson.dumps(msgs)
+        except TypeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
+            data = None
+        start, start_state = len(blocks), state
+        if data is None or not msgs:
+            for i, msg in enumerate(msgs):
+                entry = build(i, msg, state, blocks, messages)
+                if entry[3] is not None:
+                    state = False
+            return state
+        opening = self._opening(msgs, data)
+        k = 0
+        ends: list[int] = []
+        bcount: list[int] = []
+        mcount: list[int] = []
+        after: list[bool] = []
+        entries: list[tuple] = []
+        found = self.recent.get(opening)
+        if found is not None and found.start == start and found.state is start_state:
+            k = _shared(data, found.data, found.ends)
+            if k:
+                nb, nm = found.bcount[k - 1], found.mcount[k - 1]
+                blocks.extend(found.blocks[:nb])
+                messages.extend(found.messages[:nm])
+                state = found.after[k - 1]
+                ends, entries = found.ends[:k], found.entries[:k]
+                bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
+        end = ends[-1] if ends else 0
+        nb = bcount[-1] if bcount else 0
+        nm = mcount[-1] if mcount else 0
+        memo = self.memo
+        for i in range(k, len(msgs)):
+            msg = msgs[i]
+            raw = orjson.dumps(msg)
+            end += 1 + len(raw)
+            first = len(blocks)
+            key = (state, i, first, raw)
+            entry = memo.get(key)
+            if entry is None:
+                entry = build(i, msg, state, blocks, messages)
+                memo.put(key, entry, sum([b.size for b in entry[2]]) + len(raw))
+            else:
+                blocks.extend(entry[2])
+                if entry[3] is not None:
+                    messages.append(entry[3])
+            if entry[3] is not None:
+                state = False
+                nm += 1
+            nb += len(entry[2])
+            ends.append(end)
+            entries.append(entry)
+            bcount.append(nb)
+            mcount.append(nm)
+            after.append(state)
+        if end + 1 == len(data):  # always, as orjson writes a list: "[" + ",".join(items) + "]"
+            self._remember(opening, _Recent(data, ends, entries, start, start_state, blocks[start:],
+                                            messages[:], bcount, mcount, after))
+        return state
+
+    @staticmethod
+    def _opening(msgs: list[Any], data: bytes) -> bytes:
+        """The bytes of the first two messages: which earlier request to compare with."""
+        n = 1 + len(orjson.dumps(msgs[0]))
+        if len(msgs) > 1:
+            n += 1 + len(orjson.dumps(msgs[1]))
+        return data[:n]
+
+    def _remember(self, opening: bytes, recent: _Recent) -> None:
+        old = self.recent.pop(opening, None)
+        if old is not None:
+            self.recent_bytes -= len(old.data)
+        self.recent[opening] = recent
+        self.recent_bytes += len(recent.data)
+        while self.recent_bytes > MAX_RECENT_BYTES and len(self.recent) > 1:
+            _, dropped = self.recent.popitem(last=False)
+            self.recent_bytes -= len(dropped.data)
+
+    def clear(self) -> None:
+        self.memo.clear()
+        self.recent.clear()
+        self.recent_bytes = 0
+
+
+def _shared(data: bytes, previous: bytes, ends: list[int]) -> int:
+    """How many leading messages ``data`` shares with ``previous`` (serialised message lists;
+    ``ends[i]`` is where message i ends in ``previous``). Equal bytes up to the end of a complete
+    JSON value are the same value, so comparing prefixes at those offsets is exact."""
+    n = len(ends)
+    last = ends[-1]
+    if data.startswith(previous[:last]) and data[last : last + 1] in (b",", b"]"):
+        return n
+    lo, hi = 0, n - 1  # invariant: the first lo messages are shared, message hi is not
+    while lo < hi:
+        mid = (lo + hi) // 2  # mid < hi: is message mid shared? (its "," included)
+        if data.startswith(previous[: ends[mid] + 1]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+_HASH = attrgetter("hash")
+
+
+def token_counts(blocks: list[Block]) -> list[int]:
+    """``[b.tokens for b in blocks]`` (at least 1 a block, about 4 bytes a token) without a
+    property call per block."""
+    return [(b.size + 3) >> 2 or 1 for b in blocks]
+
+
+def hashes(blocks: list[Block]) -> list[bytes]:
+    return list(map(_HASH, blocks))
+
+
+def common_prefix(a: list[Any], b: list[Any]) -> int:
+    """Length of the longest common prefix of two lists (compared in C, slice by slice)."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def without_cache_control(value: dict[str, Any]) -> dict[str, Any]:

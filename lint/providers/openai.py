@@ -11,6 +11,9 @@ from typing import Any
 
 from prefixlint.model import Block, BodyError, Message, Prompt, Record, Setting
 from prefixlint.providers.base import (
+    History,
+    Memo,
+    content_key,
     expect_dict,
     expect_list,
     json_payload,
@@ -96,13 +99,45 @@ def _keys(body: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
+_CHAT_MEMO = Memo()  # (position, content) -> tool blocks already built: see prefixlint.providers.base.Memo
+_CHAT_HISTORY = History()  # messages already built: see prefixlint.providers.base.History
+
+
+def _chat_message(i: int, msg: Any, leading: bool, blocks: list[Block], messages: list[Message]) -> tuple:
+    """Render message ``i`` into ``blocks`` (and ``messages``); its entry for the history (see
+    :class:`prefixlint.providers.base.History`)."""
+    pointer = f"/messages/{i}"
+    msg = expect_dict(msg, pointer)
+    role = msg.get("role")
+    if not isinstance(role, str):
+        raise BodyError(pointer + "/role", f"{pointer}/role must be a string")
+    parts = _chat_message_parts(msg, pointer)
+    first = len(blocks)
+    if leading and role in _SYSTEM_ROLES:
+        block = make_block("system", pointer, "message", msg, parts, role=role)
+        blocks.append(block)
+        return (True, first, [block], None)
+    kind = "tool_result" if role == "tool" else ("tool_use" if msg.get("tool_calls") else "message")
+    block = make_block("messages", pointer, kind, msg, parts, msg=i, role=role)
+    blocks.append(block)
+    messages.append(make_message(i, role, pointer, blocks, first))
+    return (leading, first, [block], messages[-1])
+
+
 def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     blocks: list[Block] = []
     messages: list[Message] = []
+    memo = _CHAT_MEMO
     tools = body.get("tools")
     if tools is not None:
         for i, tool in enumerate(expect_list(tools, "/tools")):
-            blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
+            key = ("tool", i, content_key(tool)) if type(tool) is dict else None
+            block = memo.get(key) if key is not None and key[2] is not None else None
+            if block is None:
+                block = _tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}")
+                if key is not None and key[2] is not None:
+                    memo.put(key, block, block.size)
+            blocks.append(block)
     legacy_functions = body.get("functions")
     if isinstance(legacy_functions, list):
         for i, fn in enumerate(legacy_functions):
@@ -111,22 +146,7 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     if isinstance(fmt, dict):
         blocks.append(make_block("schema", "/response_format", "schema", fmt, [json_payload(fmt)]))
 
-    leading = True
-    for i, msg in enumerate(expect_list(body.get("messages"), "/messages")):
-        pointer = f"/messages/{i}"
-        msg = expect_dict(msg, pointer)
-        role = msg.get("role")
-        if not isinstance(role, str):
-            raise BodyError(pointer + "/role", f"{pointer}/role must be a string")
-        parts = _chat_message_parts(msg, pointer)
-        if leading and role in _SYSTEM_ROLES:
-            blocks.append(make_block("system", pointer, "message", msg, parts, role=role))
-            continue
-        leading = False
-        first = len(blocks)
-        kind = "tool_result" if role == "tool" else ("tool_use" if msg.get("tool_calls") else "message")
-        blocks.append(make_block("messages", pointer, kind, msg, parts, msg=i, role=role))
-        messages.append(make_message(i, role, pointer, blocks, first))
+    _CHAT_HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, True, _chat_message)
 
     settings = _settings(
         body,

@@ -316,7 +316,7 @@ def _read_lines(
 ) -> Iterator[Record]:
     loads = orjson.loads
     for line in lines:
-        if line.strip():
+        if not line.isspace():  # what line.strip() tells, without copying a long line
             try:
                 obj = loads(line)
             except orjson.JSONDecodeError:
