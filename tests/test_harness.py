@@ -331,3 +331,12 @@ def test_a_literal_date_in_a_template_is_no_volatile_value(tmp_path):
     _, report = check(config)
     assert [(f["code"], f["location"]["line"], f["severity"]) for f in report["findings"]] == [("PL202", 7, "warning")]
     assert "the template variable `today` is per-session (declared)" in report["findings"][0]["message"]
+
+
+def test_size_findings_on_assumed_parts_say_so():
+    _, report = check(FIXTURES / "harness" / "spring" / "properties" / "application.properties")
+    [pl603] = [f for f in report["findings"] if f["code"] == "PL603"]
+    assert pl603["message"].endswith(
+        "In the configuration, the sizes are assumed (a 1,500-token system prompt and 4 tools of 300 tokens, "
+        "which the configuration does not hold): with a larger prompt this may not apply."
+    )

@@ -63,14 +63,15 @@ class Rendering:
             return h.variables[key].place, None
         if category in ("breakpoints", "ttl"):
             places = self.ttls if "ttl" in rule.name else self.breakpoints  # longer-ttl-after-shorter: the TTL's line
+            note = _assumed(h) if "minimum" in rule.name else None  # a size finding on placeholder sizes
             probe = pointer or ""
             while True:
                 if probe in places:
-                    return places[probe], None
+                    return places[probe], note
                 if not probe:
                     break
                 probe = probe.rsplit("/", 1)[0]
-            return _cache_place(h), None
+            return _cache_place(h), note
         probe = pointer or ""
         while True:
             if probe in self.pointers:
@@ -78,6 +79,19 @@ class Rendering:
             if not probe:
                 return h.place(""), None
             probe = probe.rsplit("/", 1)[0]
+
+
+def _assumed(h: Harness) -> str | None:
+    """What the rendering assumed for parts the configuration does not hold, or None."""
+    parts = []
+    if h.system is None and h.system_tokens:
+        parts.append(f"a {h.system_tokens:,}-token system prompt")
+    if not h.tools and h.placeholder_tools:
+        parts.append(f"{h.placeholder_tools} tools of {h.tool_tokens:,} tokens")
+    if not parts:
+        return None
+    return (f"the sizes are assumed ({' and '.join(parts)}, which the configuration does not hold): "
+            "with a larger prompt this may not apply")
 
 
 def _cache_place(h: Harness) -> Place:
