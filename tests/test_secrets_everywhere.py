@@ -3,7 +3,8 @@
 Every long text of each per-format fixture gets a key appended (different on every record, so the
 texts change between turns and the keys land in excerpts), and the headers and URLs of captures
 carry keys too; no report format may show any of them. claude-trace and HAR captures are covered
-by tests/test_trace_har.py the same way.
+by tests/test_trace_har.py the same way; harness configurations (own format, LiteLLM) are planted here
+too.
 """
 
 from __future__ import annotations
@@ -77,7 +78,21 @@ def planted(tmp_path_factory) -> list[str]:
         (_planted_cassette if src.suffix == ".yaml" else _planted_jsonl)(src, dst)
         assert any(k in dst.read_text() for k in KEYS)  # the keys are really in the input
         paths.append(str(dst))
-    return paths
+    # harness configurations: a key in the system prompt next to a changing value (so it reaches the
+    # excerpts), in settings, in a variable's example, and LiteLLM's api_key
+    own = out / "agent.harness.yaml"
+    own.write_text(
+        "prefixlint: harness/v1\nmodel: claude-sonnet-4-5\nsystem:\n  template: |\n"
+        f"    Time {{{{ now }}}} key {KEYS[0]} for {{{{ team }}}}.\n"
+        f"variables:\n  team: {{lifetime: per-request, example: '{KEYS[1]}'}}\n"
+        f"settings:\n  metadata: {{user_id: '{KEYS[2]}'}}\ncache:\n  strategy: automatic\n"
+    )
+    litellm = out / "config.yaml"
+    litellm.write_text(
+        "model_list:\n  - model_name: claude\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n"
+        f"      api_key: {KEYS[0]}\n  - model_name: broken\n    litellm_params: '{KEYS[1]}'\n"
+    )
+    return [*paths, str(own), str(litellm)]
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "markdown", "html"])
