@@ -15,6 +15,28 @@ FIXTURES = ROOT / "fixtures"
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
+def _pointers(value, pointer=""):
+    from prefixlint.harness.loader import escape
+
+    yield pointer
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _pointers(item, f"{pointer}/{escape(str(key))}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _pointers(item, f"{pointer}/{i}")
+
+
+def check_harness_document(loaded) -> None:
+    """A translated harness document is valid against the harness schema and every value has a line."""
+    from jsonschema import Draft202012Validator
+
+    from prefixlint.harness import own
+
+    assert [e.message for e in Draft202012Validator(own.schema()).iter_errors(loaded.doc)] == []
+    assert [p for p in _pointers(loaded.doc) if p not in loaded.lines] == []
+
+
 def write_log(path: Path, records: list) -> Path:
     path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
     return path

@@ -4,21 +4,16 @@ and the findings of `prefixlint check` on the fixtures."""
 
 from __future__ import annotations
 
-import json
-from importlib import resources
-
 import orjson
 import pytest
-from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
-from conftest import FIXTURES
+from conftest import FIXTURES, check_harness_document
 from prefixlint.cli import app
 from prefixlint.harness import spring
-from prefixlint.harness.loader import HarnessError, escape, load_properties, load_yaml
+from prefixlint.harness.loader import HarnessError, load_properties, load_yaml
 
 SPRING = FIXTURES / "harness" / "spring"
-VALIDATOR = Draft202012Validator(json.loads(resources.files("prefixlint").joinpath("schemas/harness-v1.json").read_text()))
 ASSUME = {"system_tokens": 1500, "tools": 4}
 
 
@@ -36,23 +31,7 @@ def only(text: str, properties: bool = False):
     check(docs[0])
     return docs[0]
 
-
-def pointers(value, pointer=""):
-    yield pointer
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from pointers(item, f"{pointer}/{escape(str(key))}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from pointers(item, f"{pointer}/{i}")
-
-
-def check(loaded):
-    """Valid against the schema, and every value has a line."""
-    errors = [e.message for e in VALIDATOR.iter_errors(loaded.doc)]
-    assert errors == []
-    missing = [p for p in pointers(loaded.doc) if p not in loaded.lines]
-    assert missing == []
+check = check_harness_document
 
 
 def fixture(name: str):

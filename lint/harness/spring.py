@@ -382,15 +382,7 @@ class _Translator:
         doc["cache"], cache_lines = self.cache(base_line)
         lines.update(cache_lines)
 
-        settings, settings_lines = self.settings(base_line)
-        if settings:
-            doc["settings"] = settings
-            lines.update(settings_lines)
-        doc["assume"] = dict(ASSUME)
-        lines["/assume"] = base_line
-        for key in ASSUME:
-            lines[f"/assume/{key}"] = base_line
-        return Loaded(doc, lines)
+        return self.finish(doc, lines, base_line, ANTHROPIC)
 
     def cache(self, base_line: int) -> tuple[dict, dict[str, int]]:
         strategy_entry = self._chat(ANTHROPIC, "cacheoptions", "strategy")
@@ -470,6 +462,18 @@ class _Translator:
                 entry.line,
             )
         return _enum(rest[0])
+
+    def finish(self, doc: dict, lines: dict[str, int], base_line: int, base: tuple[str, ...]) -> Loaded:
+        """Add the request settings and the assumed system prompt and tools to a document."""
+        settings, settings_lines = self.settings(base_line, base)
+        if settings:
+            doc["settings"] = settings
+            lines.update(settings_lines)
+        doc["assume"] = dict(ASSUME)
+        lines["/assume"] = base_line
+        for key in ASSUME:
+            lines[f"/assume/{key}"] = base_line
+        return Loaded(doc, lines)
 
     def settings(self, base_line: int, base: tuple[str, ...] = ANTHROPIC) -> tuple[dict, dict[str, int]]:
         settings: dict[str, Any] = {}
@@ -562,12 +566,4 @@ class _Translator:
             self.note(model_entry, assumed, lines["/model"], "spring.ai.openai.chat.model")
         doc["cache"] = {"strategy": "automatic"}
         lines["/cache"] = lines["/cache/strategy"] = lines["/model"]
-        settings, settings_lines = self.settings(base_line, OPENAI)
-        if settings:
-            doc["settings"] = settings
-            lines.update(settings_lines)
-        doc["assume"] = dict(ASSUME)
-        lines["/assume"] = base_line
-        for key in ASSUME:
-            lines[f"/assume/{key}"] = base_line
-        return Loaded(doc, lines)
+        return self.finish(doc, lines, base_line, OPENAI)
