@@ -340,3 +340,13 @@ def test_size_findings_on_assumed_parts_say_so():
         "In the configuration, the sizes are assumed (a 1,500-token system prompt and 4 tools of 300 tokens, "
         "which the configuration does not hold): with a larger prompt this may not apply."
     )
+
+
+def test_huge_file_with_the_marker_is_refused_unread(tmp_path):
+    from prefixlint.harness.loader import MAX_BYTES
+
+    config = tmp_path / "agent.harness.yaml"
+    config.write_bytes(b"prefixlint: harness/v1\nmodel: claude-sonnet-4-5\n# " + b"x" * MAX_BYTES + b"\n")
+    code, report = check(config)
+    assert code == 2
+    assert report["diagnostics"][0]["message"] == "invalid harness configuration: larger than 4 MiB: not a harness configuration"

@@ -21,7 +21,7 @@ import os
 import re
 from collections.abc import Iterator
 
-from prefixlint.harness.loader import HarnessError, Loaded, load_properties, load_yaml
+from prefixlint.harness.loader import MAX_BYTES, HarnessError, Loaded, load_properties, load_yaml
 from prefixlint.model import Diagnostic, Origin, Record
 
 SNIFF_BYTES = 64 * 1024
@@ -67,7 +67,7 @@ def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None 
     found = found or kind(path)
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = handle.read(MAX_BYTES + 1)  # a configuration is small: never read a huge file whole
     except OSError as exc:
         diagnostics.append(Diagnostic(Origin(name), f"cannot read: {exc.strerror or exc}"))
         return
