@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from operator import attrgetter
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -129,10 +130,39 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
     return lines
 
 
+_SECTION = attrgetter("section")
+_MESSAGE_HASH = attrgetter("hash")  # of a message or a block
+_CANON = attrgetter("canon")
+_COLUMNS: dict[int, tuple[Prompt, list[str], dict[bool, list[bytes]]]] = {}  # a few prompts' block columns
+
+
+def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
+    """The sections of a prompt's blocks, and their hashes and canonical hashes computed on demand
+    (kept for the last few prompts: every rule of a pair asks for the sections of the same two)."""
+    found = _COLUMNS.get(id(prompt))
+    if found is not None and found[0] is prompt:
+        return found[1], found[2]
+    if len(_COLUMNS) >= 8:
+        _COLUMNS.clear()
+    sections = list(map(_SECTION, prompt.blocks))
+    _COLUMNS[id(prompt)] = (prompt, sections, {})
+    return sections, _COLUMNS[id(prompt)][2]
+
+
 def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
     if section == "messages":
-        return [m.canon if canonical else m.hash for m in prompt.messages]
-    return [b.canon if canonical else b.hash for b in prompt.blocks if b.section == section]
+        return list(map(_CANON if canonical else _MESSAGE_HASH, prompt.messages))
+    sections, values = _columns(prompt)
+    column = values.get(canonical)
+    if column is None:
+        column = values[canonical] = list(map(_CANON if canonical else _MESSAGE_HASH, prompt.blocks))
+    count = sections.count(section)
+    if not count:
+        return []
+    start = sections.index(section)
+    if sections[start + count - 1] == section and sections[start : start + count].count(section) == count:
+        return column[start : start + count]  # one run of blocks, as providers lay sections out
+    return [h for h, s in zip(column, sections) if s == section]
 
 
 def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:

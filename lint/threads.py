@@ -33,7 +33,9 @@ A summarisation request that re-sends the history under another system prompt or
 attached as a *fork*: it is diffed against the thread but does not become the thread's last turn.
 
 Memory is bounded: only each thread's last turn is kept, and the least recently continued threads
-are forgotten once ``max_threads`` or ``max_bytes`` is exceeded.
+are forgotten once there are more than ``max_threads`` (2,000) of them or their last turns add up
+to more than ``max_bytes`` (32 MiB of rendered prompt). A request that continues a forgotten
+thread starts a new one. The indexes hold only live threads, per partition.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ _CANON = attrgetter("canon")
 _SECTION = attrgetter("section")
 
 MAX_THREADS = 2000
-MAX_BYTES = 768 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024  # of the live threads' last turns, as rendered (Block.size)
 FIRST_MESSAGE_SIMILARITY = 0.8
 
 _COMPACTION = re.compile(
@@ -73,6 +75,7 @@ class Thread:
     shape: tuple[bytes, bytes] = (b"", b"")  # (_tools_key, _system_key) of the head
     canons: list[bytes] | None = None  # the head's messages' canonical hashes
     distinct: frozenset[bytes] = frozenset()  # the same as a set (what the message index holds)
+    first_text: str | None = None  # the head's first message as text (computed when first needed)
 
     @property
     def id(self) -> str:
@@ -214,6 +217,8 @@ class ThreadTracker:
                 self.by_shape.setdefault(shape, set()).add(t.number)
         t.canons = canons
         self.bytes -= t.size
+        if t.head is not p:
+            t.first_text = None
         t.head = p
         t.size = sum([b.size for b in p.blocks])
         self.bytes += t.size
@@ -286,7 +291,11 @@ class ThreadTracker:
             t = self.live[number]
             if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
                 continue
-            if light_edit(_text_of(t.head, 0), first) and (best is None or t.number > best.number):
+            if best is not None and t.number < best.number:
+                continue  # the latest thread that qualifies wins: no need to look at older ones
+            if t.first_text is None:
+                t.first_text = _text_of(t.head, 0)
+            if light_edit(t.first_text, first):
                 best = t
         return best
 
@@ -321,6 +330,9 @@ class ThreadTracker:
                 t = self.live[number]
                 if t.partition != partition:
                     continue
+                distinct = len(t.distinct)
+                if shared < distinct and shared * 2 < distinct:
+                    continue  # neither extends the thread nor shares half of it: what _score says
                 key = self._score(t, p, pm, shared, shape, sections)
                 if key is not None and (best_key is None or key > best_key):
                     best_key, chosen = key, t

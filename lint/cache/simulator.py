@@ -205,7 +205,7 @@ def last_reply(prompt: Prompt) -> int:
 # previous one, so most links of a chain were computed before. Bounded: cleared when full.
 _LINKS: dict[bytes, bytes] = {}
 _SECTION_AT = {section: 1 + i for i, section in enumerate(SECTIONS)}  # where chain_seeds puts its seed
-MAX_LINKS = 200_000
+MAX_LINKS = 50_000
 
 
 def chain_seeds(prompt: Prompt) -> tuple[bytes, ...]:

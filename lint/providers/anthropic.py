@@ -154,6 +154,7 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
             block = memo.get(key) if key is not None and key[2] is not None else None
             if block is not None:
                 blocks.append(block)
+                tools[i] = block.value  # equal: keep one copy
                 continue
             pointer = f"/tools/{i}"
             tool = expect_dict(tool, pointer)

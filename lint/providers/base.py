@@ -45,7 +45,7 @@ _TRUE = object()  # compares equal to itself only (True == 1 would merge true wi
 _FALSE = object()
 _PLAIN = frozenset((str, int, type(None)))  # values that stand for themselves in a key
 _FREEZE_DEPTH = 24
-MEMO_BYTES = 32 * 1024 * 1024  # rendered bytes per generation (two generations are kept)
+MEMO_BYTES = 4 * 1024 * 1024  # (about) bytes held per generation (two generations are kept)
 
 
 def _freeze(value: Any, depth: int) -> Any:
@@ -93,7 +93,7 @@ def content_key(value: Any) -> Any:
     if key is not _OPAQUE:
         return key
     try:
-        return orjson.dumps(value)  # bytes never equal a frozen key
+        return digest(orjson.dumps(value))  # bytes never equal a frozen key
     except TypeError:
         return None
 
@@ -137,18 +137,19 @@ class Memo:
         self.size = 0
 
 
-MAX_RECENT_BYTES = 48 * 1024 * 1024
+MAX_RECENT_BYTES = 12 * 1024 * 1024  # serialised message lists kept to compare with
 
 
 class _Recent:
     """One request's messages as a :class:`History` keeps them."""
 
-    __slots__ = ("data", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount", "after")
+    __slots__ = ("data", "msgs", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount",
+                 "after")
 
-    def __init__(self, data: bytes, ends: list[int], entries: list[tuple], start: int, state: bool,
-                 blocks: list[Block], messages: list[Message], bcount: list[int], mcount: list[int],
-                 after: list[bool]) -> None:
-        self.data, self.ends, self.entries, self.start, self.state = data, ends, entries, start, state
+    def __init__(self, data: bytes, msgs: list[Any], ends: list[int], entries: list[tuple], start: int,
+                 state: bool, blocks: list[Block], messages: list[Message], bcount: list[int],
+                 mcount: list[int], after: list[bool]) -> None:
+        self.data, self.msgs, self.ends, self.entries, self.start, self.state = data, msgs, ends, entries, start, state
         self.blocks, self.messages, self.bcount, self.mcount, self.after = blocks, messages, bcount, mcount, after
 
 
@@ -162,10 +163,12 @@ class History:
     that are looked up one by one, by their exact serialisation and place, in a :class:`Memo`; only
     content never seen at that place is rendered and hashed.
 
-    An entry per message: ``(state, first, blocks, message)``: the normaliser's state before the
-    message (OpenAI Chat: still in the leading system messages), the index of its first block, the
-    blocks it became and its :class:`Message` (None for a system message). Equal bytes at the same
-    index, with the same state and first block, give the same entry."""
+    An entry per message: ``(state, first, blocks, message, value)``: the normaliser's state before
+    the message (OpenAI Chat: still in the leading system messages), the index of its first block,
+    the blocks it became, its :class:`Message` (None for a system message) and the parsed message
+    the blocks were built from. Equal bytes at the same index, with the same state and first block,
+    give the same entry. A reused message's parsed value also replaces the request's own (equal)
+    copy in its body, so that a conversation's history is held in memory once, not once per turn."""
 
     __slots__ = ("memo", "recent", "recent_bytes")
 
@@ -186,8 +189,7 @@ class History:
         start, start_state = len(blocks), state
         if data is None or not msgs:
             for i, msg in enumerate(msgs):
-                entry = build(i, msg, state, blocks, messages)
-                if entry[3] is not None:
+                if build(i, msg, state, blocks, messages)[3] is not None:
                     state = False
             return state
         opening = self._opening(msgs, data)
@@ -204,6 +206,7 @@ class History:
                 nb, nm = found.bcount[k - 1], found.mcount[k - 1]
                 blocks.extend(found.blocks[:nb])
                 messages.extend(found.messages[:nm])
+                msgs[:k] = found.msgs[:k]  # the same values (equal bytes): keep one copy
                 state = found.after[k - 1]
                 ends, entries = found.ends[:k], found.entries[:k]
                 bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
@@ -216,15 +219,17 @@ class History:
             raw = orjson.dumps(msg)
             end += 1 + len(raw)
             first = len(blocks)
-            key = (state, i, first, raw)
+            key = (state, i, first, digest(raw))  # (orjson's output holds 32 KiB or more: not kept)
             entry = memo.get(key)
             if entry is None:
-                entry = build(i, msg, state, blocks, messages)
-                memo.put(key, entry, sum([b.size for b in entry[2]]) + len(raw))
+                entry = (*build(i, msg, state, blocks, messages), msg)
+                # what it holds: the key, the parsed message and the blocks' figures
+                memo.put(key, entry, len(raw) + 200 * len(entry[2]))
             else:
                 blocks.extend(entry[2])
                 if entry[3] is not None:
                     messages.append(entry[3])
+                msgs[i] = entry[4]
             if entry[3] is not None:
                 state = False
                 nm += 1
@@ -235,7 +240,8 @@ class History:
             mcount.append(nm)
             after.append(state)
         if end + 1 == len(data):  # always, as orjson writes a list: "[" + ",".join(items) + "]"
-            self._remember(opening, _Recent(data, ends, entries, start, start_state, blocks[start:],
+            data = bytes(memoryview(data))  # an exact-size copy: orjson's output holds 32 KiB or more
+            self._remember(opening, _Recent(data, msgs, ends, entries, start, start_state, blocks[start:],
                                             messages[:], bcount, mcount, after))
         return state
 
@@ -245,7 +251,7 @@ class History:
         n = 1 + len(orjson.dumps(msgs[0]))
         if len(msgs) > 1:
             n += 1 + len(orjson.dumps(msgs[1]))
-        return data[:n]
+        return digest(data[:n])
 
     def _remember(self, opening: bytes, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)

@@ -137,6 +137,8 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
                 block = _tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}")
                 if key is not None and key[2] is not None:
                     memo.put(key, block, block.size)
+            else:
+                tools[i] = block.value  # equal: keep one copy
             blocks.append(block)
     legacy_functions = body.get("functions")
     if isinstance(legacy_functions, list):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark prefixlint beside a bare orjson parse of the same log.
 
-    python tests/bench/run.py [--size-mb 300] [--small-mb 30] [--keep] [--log FILE]
+    python tests/bench/run.py [--size-mb 300] [--small-mb 30] [--keep] [--log FILE(.gz|.zst)]
 
 Generates a small and a large clean log (tests/bench/generate.py, same seed: the small log is a
 prefix of the large one) into a temporary directory, unless ``--log`` is given. For each log it
@@ -47,15 +47,21 @@ path = sys.argv[1]
 if path.endswith(".gz"):
     import gzip
     f = gzip.open(path, "rb")
+elif path.endswith(".zst"):  # decompressed as prefixlint reads it
+    import io
+    import zstandard
+    reader = zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(open(path, "rb"), closefd=True)
+    f = io.BufferedReader(reader, buffer_size=1 << 20)
 else:
     f = open(path, "rb")
 loads = orjson.loads
-n = 0
+n = size = 0
 with f:
     for line in f:
         loads(line)
         n += 1
-print(n)
+        size += len(line)
+print(n, size)
 """
 
 FLOOR = "import orjson"
@@ -190,13 +196,13 @@ def main(argv=None) -> int:
 
         rows = []
         for label, path in logs:
-            size = path.stat().st_size
             tag = Path(label).name
             bare = best_of(args.repeat, [args.python, "-c", BARE_PARSE, str(path)],
                            work / f"{tag}.bare.out", work / f"{tag}.bare.err")
             if bare.rc != 0:
                 print(f"bare parse FAILED on {path} (exit {bare.rc}):\n{bare.stderr_tail()}")
                 return 1
+            size = int(bare.out.read_text().split()[1])  # bytes of JSON Lines read (decompressed)
             lint = best_of(args.repeat,
                            [args.python, "-m", "prefixlint", "check", str(path),
                             "--format", "json", "--fail-on", "never"],
@@ -220,8 +226,8 @@ def main(argv=None) -> int:
                   f"{fmt(lint.peak_mib if ok else None, '>8.1f')} | "
                   f"{fmt(lint.wall / bare.wall if ok else None, '>5.1f')}{'x' if ok else ' '}")
         print()
-        print("ratio = prefixlint time / bare parse time; MB = 10**6 bytes; "
-              "peak = the child's max RSS")
+        print("ratio = prefixlint time / bare parse time; size MB = 10**6 bytes of JSON Lines "
+              "(decompressed); peak = the child's max RSS")
         print()
 
         for label, path, size, bare, lint in rows:
