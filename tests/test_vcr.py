@@ -170,8 +170,14 @@ def test_parsed_body_with_yaml_only_types_becomes_json(tmp_path):
         (post('{"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}', uri="https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens"), "token-counting call"),
         ({"request_sample": {"json": {"model": "grok-4"}}, "response_sample": {}}, "not an HTTP interaction"),
         ("not a mapping", "not an HTTP interaction"),
+        (post(orjson.dumps(CHAT_BODY).decode(), response={"body": {"string": '{"error": {"type": "invalid_request_error"}}'},
+                                                          "status": {"code": 400, "message": "Bad Request"}}),
+         "request failed (HTTP 4xx)"),
+        (post(orjson.dumps(CHAT_BODY).decode(), response={"body": {"string": ""}, "status_code": 529}),
+         "request failed (HTTP 5xx)"),
     ],
-    ids=["get", "delete", "no-body", "blank-body", "form", "protobuf", "embeddings", "input-tokens", "count-tokens", "gemini", "grpc-sample", "scalar"],
+    ids=["get", "delete", "no-body", "blank-body", "form", "protobuf", "embeddings", "input-tokens", "count-tokens", "gemini",
+         "grpc-sample", "scalar", "http-400", "http-529"],
 )
 def test_interactions_that_are_no_llm_request_are_skipped_and_counted(tmp_path, interaction, reason):
     path = cassette(tmp_path, [interaction, post(orjson.dumps(CHAT_BODY).decode())])

@@ -264,6 +264,9 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
         body, skip = None, "request body is not JSON"
     response = interaction.get("response")
     usage = response_id = None
+    code = _status(response)
+    if skip is None and code is not None and code >= 400:  # as claude-trace and HAR: the provider never ran it
+        body, skip = {}, f"request failed (HTTP {code // 100}xx)"
     if isinstance(response, dict) and isinstance(body, dict) and body:
         usage, response_id = _response_usage(response)
     record = Record(
@@ -287,6 +290,17 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
         if value is not None:
             record.session = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
     return record
+
+
+def _status(response: Any) -> int | None:
+    """The HTTP status of a recorded response: vcrpy's ``status: {code, message}``, or a number
+    under ``status`` / ``status_code``."""
+    if not isinstance(response, dict):
+        return None
+    status = response.get("status", response.get("status_code"))
+    if isinstance(status, dict):
+        status = status.get("code")
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
 
 
 def _headers(raw: Any) -> dict[str, Any] | None:
