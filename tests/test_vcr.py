@@ -405,3 +405,24 @@ def test_corpus_every_cassette_read_and_every_interaction_accounted_for():
     print("requests by provider:", dict(summary.by_provider.most_common()))
     print("skipped:", dict(summary.skipped.most_common()))
     print("findings:", dict(sorted(findings.items())))
+
+
+def test_responses_chain_in_a_cassette_carries_the_recorded_replies(tmp_path):
+    """A reply recorded in the cassette becomes part of the next request's rebuilt prompt."""
+    interactions = []
+    for n in (1, 2, 3):
+        body = {"model": "gpt-5", "instructions": "Be brief.", "input": [{"role": "user", "content": f"Question {n}?"}]}
+        if n > 1:
+            body["previous_response_id"] = f"resp_{n - 1}"
+        reply = {"id": f"resp_{n}", "output": [{"type": "message", "id": f"msg_{n}", "role": "assistant", "status": "completed",
+                                               "content": [{"type": "output_text", "text": f"Answer {n}."}]}]}
+        interactions.append(post(orjson.dumps(body).decode(), uri="https://api.openai.com/v1/responses",
+                                 response={"body": {"string": orjson.dumps(reply).decode()}, "status": {"code": 200}}))
+    path = cassette(tmp_path, interactions)
+    records, diagnostics = read(path)
+    assert not diagnostics
+    assert [r.output[0]["id"] for r in records] == ["msg_1", "msg_2", "msg_3"]
+    prompts = [p for _r, p, _a in engine.iter_turns(str(path), engine.Options())]
+    assert [m.role for m in prompts[2].messages] == ["user", "assistant", "user", "assistant", "user"]
+    result = run(path)
+    assert result.findings == [] and result.summary.threads == 1

@@ -267,8 +267,11 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
     code = _status(response)
     if skip is None and code is not None and code >= 400:  # as claude-trace and HAR: the provider never ran it
         body, skip = {}, f"request failed (HTTP {code // 100}xx)"
+    output = None
     if isinstance(response, dict) and isinstance(body, dict) and body:
         usage, response_id = _response_usage(response)
+        if url is not None and url.split("?", 1)[0].rstrip("/").endswith("/responses"):
+            output = _response_output(response)
     record = Record(
         body=body,  # type: ignore[arg-type] - None when the body is not JSON: the providers stage skips it
         origin=origin,
@@ -278,6 +281,7 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
         response_id=response_id,
         url=url,
         skip=skip,
+        output=output,
     )
     if session_key is not None:
         from prefixlint.sources import (
@@ -290,6 +294,23 @@ def _record(interaction: Any, origin: Origin, session_key: str | None) -> Record
         if value is not None:
             record.session = value if isinstance(value, str) else orjson.dumps(value, default=str).decode()
     return record
+
+
+def _response_output(response: dict[str, Any]) -> list | None:
+    """The output items of a recorded OpenAI Responses reply (a JSON body), so that a request
+    chained to it by ``previous_response_id`` is rebuilt with the reply (see prefixlint.chains)."""
+    value = response.get("parsed_body", response.get("body"))
+    if isinstance(value, dict) and set(value) <= {"string", "encoding"}:
+        value = value.get("string")
+    if isinstance(value, bytes):
+        value = _gunzip(value)
+    if isinstance(value, (str, bytes)) and value.lstrip()[:1] in ("{", b"{"):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return None
+    output = value.get("output") if isinstance(value, dict) else None
+    return output if isinstance(output, list) else None
 
 
 def _status(response: Any) -> int | None:
