@@ -1,13 +1,15 @@
-"""An Anthropic request carries more than 4 `cache_control` breakpoints.
+"""An Anthropic (or Bedrock Converse) request carries more than 4 cache breakpoints.
 
 ## What it does
 Counts the cache breakpoints of one Anthropic Messages request: every `cache_control` marker on a
 tool definition (client or server tool), a system block or a message content block, plus one for
 request-level automatic caching (a top-level `cache_control`). Reports a request with more than the
 model's maximum (4), pointing at the first breakpoint over the limit (the 5th in tools -> system ->
-messages order; automatic caching comes last, at `/cache_control`).
+messages order; automatic caching comes last, at `/cache_control`). On Bedrock Converse it counts
+the `{"cachePoint": {...}}` blocks in `toolConfig.tools`, `system` and the messages (at most 4
+checkpoints) and points at the 5th.
 
-Providers: Anthropic.
+Providers: Anthropic, Bedrock Converse.
 
 ## Why does this break the cache?
 It does not just miss the cache: the API refuses the request with HTTP 400 "A maximum of 4 blocks
@@ -37,7 +39,8 @@ markers from older messages: a breakpoint still finds entries written up to 20 b
 ## Source
 Anthropic prompt caching docs (at most 4 breakpoints per request, HTTP 400 "A maximum of 4 blocks
 with cache_control may be provided"; automatic caching uses one of them and is rejected when 4
-explicit breakpoints exist; 20-block lookback).
+explicit breakpoints exist; 20-block lookback). Amazon Bedrock prompt caching docs (`cachePoint`
+blocks in tools, system and messages; at most 4 cache checkpoints per request).
 """
 
 from __future__ import annotations
@@ -85,7 +88,9 @@ def _marker(pointer: str, cache_control: dict[str, Any], automatic: bool = False
 def markers(prompt: Prompt) -> list[Marker]:
     """Every `cache_control` of an Anthropic request in tools -> system -> messages order, then the
     request-level (automatic) one. Server tools count: they are no prefix blocks, but the API counts
-    their markers."""
+    their markers. For Bedrock Converse: every `cachePoint` block, in the same order."""
+    if prompt.provider == "bedrock":
+        return cache_points(prompt.record.body)
     if prompt.provider != "anthropic":
         return []
     out = []
@@ -103,6 +108,28 @@ def markers(prompt: Prompt) -> list[Marker]:
     return out
 
 
+def cache_points(body: Any) -> list[Marker]:
+    """The `cachePoint` blocks of a Bedrock Converse body, in toolConfig.tools -> system -> messages
+    order, each at its own pointer."""
+    if not isinstance(body, dict):
+        return []
+    config = body.get("toolConfig")
+    places: list[tuple[str, Any]] = [
+        ("/toolConfig/tools", config.get("tools") if isinstance(config, dict) else None),
+        ("/system", body.get("system")),
+    ]
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        places += [(f"/messages/{m}/content", msg.get("content")) for m, msg in enumerate(messages) if isinstance(msg, dict)]
+    out = []
+    for base, items in places:
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                if isinstance(item, dict) and isinstance(item.get("cachePoint"), dict):
+                    out.append(_marker(f"{base}/{i}", item["cachePoint"]))
+    return out
+
+
 def rejected_impact(cache: Any) -> dict[str, Any] | None:
     """The impact of a request the API refuses: nothing is processed, nothing is cached."""
     if cache is None:
@@ -117,13 +144,22 @@ def check(request: RequestContext) -> Iterator[Violation]:
     if limit is None or len(found) <= limit:
         return
     over = found[limit]
-    parts = f" ({len(found) - 1} explicit + automatic caching)" if found[-1].automatic else ""
+    if request.prompt.provider == "bedrock":
+        message = (f"{len(found)} cachePoint checkpoints in one request, over the maximum of {limit}: Bedrock rejects "
+                   "the request (ValidationException)")
+        fix = (f"Keep at most {limit} cachePoint blocks: after the tools, after the static system prompt and one that "
+               "moves to the end of the conversation; remove them from older messages: a checkpoint still finds "
+               "entries up to 20 blocks back.")
+    else:
+        parts = f" ({len(found) - 1} explicit + automatic caching)" if found[-1].automatic else ""
+        message = (f"{len(found)} cache_control breakpoints in one request{parts}, over the maximum of {limit}: the "
+                   f'API rejects it with HTTP 400 "{ERROR_TEXT}"')
+        fix = (f"Keep at most {limit}: one at the end of the static system prompt and one rolling on the last message "
+               "(or top-level automatic caching, which takes a slot itself); drop the markers on older messages: a "
+               "breakpoint still finds entries up to 20 blocks back.")
     yield Violation(
-        message=f"{len(found)} cache_control breakpoints in one request{parts}, over the maximum of {limit}: the API "
-        f'rejects it with HTTP 400 "{ERROR_TEXT}"',
-        fix=f"Keep at most {limit}: one at the end of the static system prompt and one rolling on the last message "
-        "(or top-level automatic caching, which takes a slot itself); drop the markers on older messages: a "
-        "breakpoint still finds entries up to 20 blocks back.",
+        message=message,
+        fix=fix,
         pointer=over.pointer,
         key="max",
         impact=rejected_impact(request.cache),

@@ -76,7 +76,9 @@ def check(request: RequestContext) -> Iterator[Violation]:
             late.append(m)
     if late:
         m = late[0]
-        bare = " (a bare `ephemeral` counts as 5m)" if first_short.bare else ""
+        bare = ""
+        if first_short.bare:
+            bare = " (a cachePoint without ttl counts as 5m)" if prompt.provider == "bedrock" else " (a bare `ephemeral` counts as 5m)"
         more = f"; {len(late) - 1} more 1h breakpoint(s) after it" if len(late) > 1 else ""
         yield Violation(
             message=f"{_subject(m.pointer, m.automatic)} follows the 5m one at {first_short.pointer}{bare}: 1h "
