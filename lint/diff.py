@@ -13,7 +13,6 @@ from difflib import SequenceMatcher
 from operator import attrgetter
 from typing import Any
 
-from deepdiff import DeepDiff
 from prefixlint.model import SECTIONS, Block, Prompt
 from prefixlint.providers.base import common_prefix, hashes, token_counts
 from prefixlint.volatile import excerpt
@@ -108,6 +107,8 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
     """A few lines saying what differs inside two JSON values (cache_control ignored)."""
     if not isinstance(prev, (dict, list)) or not isinstance(new, (dict, list)):
         return []
+    from deepdiff import DeepDiff  # imported when first needed: it takes a while to import
+
     try:
         diff = DeepDiff(prev, new, exclude_regex_paths=[r"\['cache_control'\]$"], max_diffs=200, verbose_level=2)
     except Exception:  # deepdiff on exotic input must never take the run down

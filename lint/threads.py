@@ -321,9 +321,11 @@ class ThreadTracker:
         if chosen is None:
             counts: dict[int, int] = {}
             index = self.by_message.get(partition) or {}
-            for h in set(pm).intersection(index):
-                for number in index[h]:
-                    counts[number] = counts.get(number, 0) + 1
+            for h in set(pm):  # (set.intersection(dict) would walk the whole index)
+                bucket = index.get(h)
+                if bucket:
+                    for number in bucket:
+                        counts[number] = counts.get(number, 0) + 1
             best_key = None
             sections = set(map(_SECTION, p.blocks)) if counts else set()
             for number, shared in counts.items():

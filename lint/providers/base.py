@@ -138,6 +138,7 @@ class Memo:
 
 
 MAX_RECENT_BYTES = 12 * 1024 * 1024  # serialised message lists kept to compare with
+MAX_RECENT = 4096  # and at most this many of them (one per conversation)
 
 
 class _Recent:
@@ -253,15 +254,20 @@ class History:
             n += 1 + len(orjson.dumps(msgs[1]))
         return digest(data[:n])
 
+    @staticmethod
+    def _held(recent: _Recent) -> int:
+        """About what one request's entry holds beside what its thread holds anyway."""
+        return len(recent.data) + 512 + 128 * len(recent.ends)
+
     def _remember(self, opening: bytes, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)
         if old is not None:
-            self.recent_bytes -= len(old.data)
+            self.recent_bytes -= self._held(old)
         self.recent[opening] = recent
-        self.recent_bytes += len(recent.data)
-        while self.recent_bytes > MAX_RECENT_BYTES and len(self.recent) > 1:
+        self.recent_bytes += self._held(recent)
+        while (self.recent_bytes > MAX_RECENT_BYTES or len(self.recent) > MAX_RECENT) and len(self.recent) > 1:
             _, dropped = self.recent.popitem(last=False)
-            self.recent_bytes -= len(dropped.data)
+            self.recent_bytes -= self._held(dropped)
 
     def clear(self) -> None:
         self.memo.clear()
