@@ -12,8 +12,7 @@ from typing import Any
 from prefixlint.model import Block, Message, Prompt, Record, Setting
 from prefixlint.providers.base import (
     History,
-    Memo,
-    content_key,
+    ListMemo,
     expect_dict,
     expect_list,
     expect_str,
@@ -114,7 +113,7 @@ def content_parts(block: Any, pointer: str) -> list[tuple[bytes, bytes]]:
     return [(canon, canon)] if kind in ("image", "document") else [json_payload(value)]
 
 
-_MEMO = Memo()  # (position, content) -> tool blocks already built: see prefixlint.providers.base.Memo
+_TOOLS = ListMemo()  # tool lists already built (their blocks and server-tool settings)
 _HISTORY = History()  # messages already built: see prefixlint.providers.base.History
 
 
@@ -143,29 +142,27 @@ def _message(i: int, msg: Any, state: bool, blocks: list[Block], messages: list[
 
 def normalize(body: dict[str, Any], record: Record) -> Prompt:
     blocks: list[Block] = []
-    memo = _MEMO
     messages: list[Message] = []
     settings: dict[str, Setting] = {}
 
     tools = body.get("tools")
     if tools is not None:
-        for i, tool in enumerate(expect_list(tools, "/tools")):
-            key = ("tool", i, content_key(tool)) if type(tool) is dict else None
-            block = memo.get(key) if key is not None and key[2] is not None else None
-            if block is not None:
-                blocks.append(block)
-                tools[i] = block.value  # equal: keep one copy
-                continue
-            pointer = f"/tools/{i}"
-            tool = expect_dict(tool, pointer)
-            if is_server_tool(tool):
-                label = f"server tool {tool.get('name') or tool.get('type')}"
-                settings[label] = Setting(label, pointer, without_cache_control(tool))
-                continue
-            block = _tool_block(tool, pointer)
-            blocks.append(block)
-            if key is not None and key[2] is not None:
-                memo.put(key, block, block.size)
+        tools = expect_list(tools, "/tools")
+        raw, done = _TOOLS.lookup(tools)
+        if done is not None:
+            blocks.extend(done[0])
+            settings.update(done[1])
+            tools[:] = done[2]  # equal values: keep one copy
+        else:
+            for i, tool in enumerate(tools):
+                pointer = f"/tools/{i}"
+                tool = expect_dict(tool, pointer)
+                if is_server_tool(tool):
+                    label = f"server tool {tool.get('name') or tool.get('type')}"
+                    settings[label] = Setting(label, pointer, without_cache_control(tool))
+                    continue
+                blocks.append(_tool_block(tool, pointer))
+            _TOOLS.store(raw, (blocks[:], dict(settings), tools[:]))
 
     system = body.get("system")
     if isinstance(system, str):

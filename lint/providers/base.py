@@ -33,69 +33,39 @@ def dumps(value: Any, canonical: bool = False) -> bytes:
         return json.dumps(value, sort_keys=canonical, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-# -- memo: blocks already built ------------------------------------------------------------------
+# -- memos: what was built before -------------------------------------------------------------
 # An agent log re-sends the whole conversation with every request, so almost every message, tool
-# and system block has been normalised before, at the same position. A normaliser looks the
-# content up by an exact key (see content_key) and reuses the blocks built the first time.
+# and system block has been normalised before, at the same position. The normalisers find it by
+# the exact serialisation of the content (equal bytes: same structure, key order, strings and
+# number spellings) and reuse what they built the first time.
 
-_DICT = "\x00{"
-_LIST = "\x00["
-_OPAQUE = object()
-_TRUE = object()  # compares equal to itself only (True == 1 would merge true with 1)
-_FALSE = object()
-_PLAIN = frozenset((str, int, type(None)))  # values that stand for themselves in a key
-_FREEZE_DEPTH = 24
 MEMO_BYTES = 4 * 1024 * 1024  # (about) bytes held per generation (two generations are kept)
 
 
-def _freeze(value: Any, depth: int) -> Any:
-    """A hashable value equal for two JSON values exactly when they render alike: strings, integers
-    and null as they are, booleans as sentinels (True == 1 in Python), objects and arrays as tagged
-    tuples (key order kept). Floats are not frozen (1.0 == 1, and 0.0 == -0.0): _OPAQUE."""
-    t = type(value)
-    if t is str or t is int or value is None:
-        return value
-    if t is bool:
-        return _TRUE if value else _FALSE
-    if depth > _FREEZE_DEPTH:
-        return _OPAQUE
-    if t is dict:
-        if set(map(type, value.values())) <= _PLAIN:  # the common case, checked in C
-            return (_DICT, *value.items())
-        out: list[Any] = [_DICT]
-        for item in value.items():
-            v = item[1]
-            if type(v) not in _PLAIN:
-                v = _freeze(v, depth + 1)
-                if v is _OPAQUE:
-                    return v
-                item = (item[0], v)
-            out.append(item)
-        return tuple(out)
-    if t is list:
-        if set(map(type, value)) <= _PLAIN:
-            return (_LIST, *value)
-        out = [_LIST]
-        for v in value:
-            if type(v) not in _PLAIN:
-                v = _freeze(v, depth + 1)
-                if v is _OPAQUE:
-                    return v
-            out.append(v)
-        return tuple(out)
-    return _OPAQUE
+class ListMemo:
+    """Whole lists (a request's tool definitions) already normalised, by their serialisation.
+    Bounded: cleared when it holds ``limit`` lists."""
 
+    __slots__ = ("entries", "limit")
 
-def content_key(value: Any) -> Any:
-    """An exact key of a JSON value: two values with equal keys render to the same bytes (same
-    structure, key order, strings and number spellings). None when the value cannot be keyed."""
-    key = _freeze(value, 0)
-    if key is not _OPAQUE:
-        return key
-    try:
-        return digest(orjson.dumps(value))  # bytes never equal a frozen key
-    except TypeError:
-        return None
+    def __init__(self, limit: int = 64) -> None:
+        self.entries: dict[bytes, Any] = {}
+        self.limit = limit
+
+    def lookup(self, value: list[Any]) -> tuple[bytes | None, Any]:
+        """(the key to ``store`` under, what was stored for an equal list or None)."""
+        try:
+            raw = orjson.dumps(value)
+        except TypeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
+            return None, None
+        return raw, self.entries.get(raw)
+
+    def store(self, raw: bytes | None, result: Any) -> None:
+        if raw is None:
+            return
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[bytes(memoryview(raw))] = result  # an exact-size copy: see History
 
 
 class Memo:

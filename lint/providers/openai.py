@@ -12,8 +12,7 @@ from typing import Any
 from prefixlint.model import Block, BodyError, Message, Prompt, Record, Setting
 from prefixlint.providers.base import (
     History,
-    Memo,
-    content_key,
+    ListMemo,
     expect_dict,
     expect_list,
     json_payload,
@@ -99,7 +98,7 @@ def _keys(body: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-_CHAT_MEMO = Memo()  # (position, content) -> tool blocks already built: see prefixlint.providers.base.Memo
+_CHAT_TOOLS = ListMemo()  # tool lists already built
 _CHAT_HISTORY = History()  # messages already built: see prefixlint.providers.base.History
 
 
@@ -127,19 +126,17 @@ def _chat_message(i: int, msg: Any, leading: bool, blocks: list[Block], messages
 def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     blocks: list[Block] = []
     messages: list[Message] = []
-    memo = _CHAT_MEMO
     tools = body.get("tools")
     if tools is not None:
-        for i, tool in enumerate(expect_list(tools, "/tools")):
-            key = ("tool", i, content_key(tool)) if type(tool) is dict else None
-            block = memo.get(key) if key is not None and key[2] is not None else None
-            if block is None:
-                block = _tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}")
-                if key is not None and key[2] is not None:
-                    memo.put(key, block, block.size)
-            else:
-                tools[i] = block.value  # equal: keep one copy
-            blocks.append(block)
+        tools = expect_list(tools, "/tools")
+        raw, done = _CHAT_TOOLS.lookup(tools)
+        if done is not None:
+            blocks.extend(done[0])
+            tools[:] = done[1]  # equal values: keep one copy
+        else:
+            for i, tool in enumerate(tools):
+                blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
+            _CHAT_TOOLS.store(raw, (blocks[:], tools[:]))
     legacy_functions = body.get("functions")
     if isinstance(legacy_functions, list):
         for i, fn in enumerate(legacy_functions):
