@@ -1,4 +1,4 @@
-"""An Anthropic conversation long enough to cache has no cache breakpoint at all.
+"""An Anthropic (or Bedrock Converse) conversation long enough to cache has no cache breakpoint at all.
 
 ## What it does
 Reports an Anthropic Messages request without any `cache_control` (none on tools, system or
@@ -7,9 +7,11 @@ the second turn of a conversation on, when the part it repeats from the previous
 model's minimum cacheable length (e.g. 1,024 tokens for Sonnet 4.5, 4,096 for Opus 4.5 and Haiku
 4.5); on a first turn, when the prompt is at least twice the minimum. Reported once per
 conversation, at `/cache_control` (where automatic caching would go). Token counts are estimates,
-calibrated on the recorded usage when the log has it.
+calibrated on the recorded usage when the log has it. On Bedrock Converse, a Claude or Nova
+request without any `cachePoint` block is reported the same way, at `/messages` (Converse has no
+request-level automatic caching; other Bedrock models cannot cache).
 
-Providers: Anthropic.
+Providers: Anthropic, Bedrock Converse (Claude and Nova models).
 
 ## Why does this break the cache?
 Anthropic caches nothing unless the request asks for it: without a breakpoint no entry is written,
@@ -65,6 +67,12 @@ FIX = (
     "block and moves forward every turn), or put `cache_control` on the last block and at the end of the static "
     "system prompt; skip it only for one-off requests that are never repeated."
 )
+FIX_CONVERSE = (
+    'Add a `{"cachePoint": {"type": "default"}}` block after the static system prompt and one at the end of the '
+    "last message, moved forward every turn (a checkpoint finds the previous one's entry up to 20 blocks back); skip "
+    "it only for one-off requests that are never repeated."
+)
+_CONVERSE_CACHING = ("claude", "nova")  # Bedrock models with prompt caching; the others cannot cache
 FIX_BEDROCK = (
     'Put `"cache_control": {"type": "ephemeral"}` on the last block of every request and at the end of the static '
     "system prompt (Bedrock's InvokeModel integration does not support top-level automatic caching); skip it only "
@@ -107,7 +115,10 @@ def saved_impact(request: RequestContext, tokens: int) -> dict[str, Any]:
 def check(request: RequestContext) -> Iterator[Violation]:
     cache = request.cache
     prompt = request.prompt
-    if cache is None or prompt.provider != "anthropic" or cache.pricing.provider not in _BREAKPOINT_PROVIDERS:
+    converse = prompt.provider == "bedrock"
+    if cache is None or cache.pricing.provider not in _BREAKPOINT_PROVIDERS:
+        return
+    if prompt.provider != "anthropic" and not (converse and any(m in (prompt.model or "").lower() for m in _CONVERSE_CACHING)):
         return
     if markers(prompt):
         return
@@ -119,23 +130,25 @@ def check(request: RequestContext) -> Iterator[Violation]:
         if repeated < minimum:
             return
         message = (
-            f"no cache_control in this conversation: turn {request.turn} re-processes at full price about "
-            f"{repeated:,} tokens ({counted}) already sent on the previous turn, above the {minimum:,}-token minimum "
-            f"for {model}; without a breakpoint Anthropic caches nothing"
+            f"no {'cachePoint' if converse else 'cache_control'} in this conversation: turn {request.turn} re-processes "
+            f"at full price about {repeated:,} tokens ({counted}) already sent on the previous turn, above the "
+            f"{minimum:,}-token minimum for {model}; without a {'checkpoint Bedrock' if converse else 'breakpoint Anthropic'} "
+            "caches nothing"
         )
     else:
         repeated = cache.total
         if repeated < FIRST_TURN_FACTOR * minimum:
             return
         message = (
-            f"no cache_control on a prompt of about {repeated:,} tokens ({counted}), at least twice the {minimum:,}-token "
+            f"no {'cachePoint' if converse else 'cache_control'} on a prompt of about {repeated:,} tokens ({counted}), at "
+            f"least twice the {minimum:,}-token "
             f"minimum for {model}: nothing is cached, so a next turn (or any request repeating its prefix) "
             "re-processes it at full price"
         )
     yield Violation(
         message=message,
-        fix=FIX_BEDROCK if on_bedrock(prompt) else FIX,
-        pointer="/cache_control",
+        fix=FIX_CONVERSE if converse else FIX_BEDROCK if on_bedrock(prompt) else FIX,
+        pointer="/messages" if converse else "/cache_control",
         key="none",
         impact=saved_impact(request, repeated),
     )
