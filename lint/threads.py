@@ -40,6 +40,8 @@ thread starts a new one. The indexes hold only live threads, per partition.
 
 from __future__ import annotations
 
+import heapq
+
 import re
 from collections import OrderedDict
 from operator import attrgetter
@@ -55,6 +57,11 @@ _SECTION = attrgetter("section")
 
 MAX_THREADS = 2000
 MAX_BYTES = 32 * 1024 * 1024  # of the live threads' last turns, as rendered (Block.size)
+# Bounds of the search for the thread a request continues, so that a log of thousands of live
+# conversations that repeat the same messages (a canned "Continue.") stays linear:
+COMMON_MESSAGE = 256  # a message in more live threads than this is no evidence of which one
+MAX_CANDIDATES = 64  # threads scored per request: those sharing the most messages, the latest first
+MAX_EDITED_FIRST = 64  # latest threads of the same tools and system checked for an edited first message
 FIRST_MESSAGE_SIMILARITY = 0.8
 
 _COMPACTION = re.compile(
@@ -279,25 +286,46 @@ class ThreadTracker:
             return None
         elif shared < 2 and not (tools_match or sys_match):
             return None
+        elif k == 0 and hm and pm[0] not in t.distinct and hm[0] not in pm and not self._same_story(t, p, pm):
+            # Neither opening message appears in the other conversation, they are not two versions
+            # of one text, and what the two share is less than the new opening: another conversation
+            # that happens to repeat a few messages (a canned reply, "Continue."), not an edit, a
+            # prepended context or a summarised or sliding window of this one.
+            return None
         soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
         return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
+
+    @staticmethod
+    def _same_story(t: Thread, p: Prompt, pm: list[bytes]) -> bool:
+        """``p`` and the thread, whose first messages differ and appear nowhere in the other, are
+        one conversation: the messages they share outweigh ``p``'s opening, or the two openings are
+        versions of one text (an edit, an appended note)."""
+        size = [sum(b.size for b in p.blocks[m.first : m.first + m.count]) for m in p.messages]
+        if sum(s for s, h in zip(size, pm) if h in t.distinct) >= size[0]:
+            return True
+        if t.first_text is None:
+            t.first_text = _text_of(t.head, 0)
+        a, b = t.first_text, _text_of(p, 0)
+        return bool(a and b) and (b.startswith(a) or a.startswith(b) or similarity(a, b) >= FIRST_MESSAGE_SIMILARITY)
 
     def _edited_first(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
         if len(p.messages) < 2:
             return None
-        best = None
-        first = _text_of(p, 0)
-        for number in self.by_shape.get(shape, ()):
+        first = None
+        checked = 0
+        for number in sorted(self.by_shape.get(shape, ()), reverse=True):  # the latest that qualifies wins
             t = self.live[number]
             if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
                 continue
-            if best is not None and t.number < best.number:
-                continue  # the latest thread that qualifies wins: no need to look at older ones
+            checked += 1
+            if checked > MAX_EDITED_FIRST:
+                break
             if t.first_text is None:
                 t.first_text = _text_of(t.head, 0)
+            first = first if first is not None else _text_of(p, 0)
             if light_edit(t.first_text, first):
-                best = t
-        return best
+                return t
+        return None
 
     def assign(self, p: Prompt) -> Assignment:
         self.seq += 1
@@ -323,12 +351,15 @@ class ThreadTracker:
             index = self.by_message.get(partition) or {}
             for h in set(pm):  # (set.intersection(dict) would walk the whole index)
                 bucket = index.get(h)
-                if bucket:
+                if bucket and len(bucket) <= COMMON_MESSAGE:
                     for number in bucket:
                         counts[number] = counts.get(number, 0) + 1
             best_key = None
             sections = set(map(_SECTION, p.blocks)) if counts else set()
-            for number, shared in counts.items():
+            candidates = counts.items()
+            if len(counts) > MAX_CANDIDATES:
+                candidates = heapq.nlargest(MAX_CANDIDATES, candidates, key=lambda c: (c[1], c[0]))
+            for number, shared in candidates:
                 t = self.live[number]
                 if t.partition != partition:
                     continue

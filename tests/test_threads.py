@@ -8,6 +8,7 @@ from conftest import brief, write_log
 from prefixlint import engine
 from prefixlint.model import Origin, Record
 from prefixlint.providers import anthropic, openai
+from prefixlint.rules import RULES
 
 MAIN_TOOLS = [
     {"name": "read_file", "description": "Read a file.", "input_schema": {"type": "object", "properties": {"path": {"type": "string"}}}},
@@ -317,3 +318,30 @@ def test_requests_from_one_template_are_different_conversations(tmp_path):
         ),
     ]
     assert assignments(tmp_path, records) == [(1, "T1", 1), (2, "T2", 1)]
+
+
+def test_conversations_repeating_canned_messages_are_kept_apart(tmp_path):
+    """600 conversations under one system prompt, each opening with its own task and then sharing
+    a canned reply and a canned "Continue.": none continues another (no history-rewritten finding),
+    also once the canned messages are in more live threads than the search counts as evidence."""
+    words = ["alpha", "beta", "gamma", "delta", "river", "stone", "cloud", "paper", "glass", "metal"]
+    records = []
+    for i in range(600):
+        task = " ".join(words[(i * 7 + k * (i % 9 + 1)) % len(words)] for k in range(24)) + f" (ticket {chr(65 + i % 26)}{i})"
+        records.append({"model": "claude-sonnet-4-5", "max_tokens": 100, "system": "You are the team's assistant. " * 8,
+                        "messages": [{"role": "user", "content": task}, {"role": "assistant", "content": "Working on it."},
+                                     {"role": "user", "content": "Continue."}]})
+    result = engine.run([str(write_log(tmp_path / "log.jsonl", records))], RULES, engine.Options())
+    assert result.findings == [] and result.summary.threads == 600
+
+
+def test_a_lightly_edited_first_message_still_continues_its_thread(tmp_path):
+    system = "You are the team's assistant. " * 8
+    first = {"model": "claude-sonnet-4-5", "max_tokens": 100, "system": system,
+             "messages": [{"role": "user", "content": "Fix the parser. Sent at 2026-01-05T09:00:00Z."}]}
+    second = {"model": "claude-sonnet-4-5", "max_tokens": 100, "system": system,
+              "messages": [{"role": "user", "content": "Fix the parser. Sent at 2026-01-05T09:00:42Z."},
+                           {"role": "assistant", "content": "Working on it."}, {"role": "user", "content": "Continue."}]}
+    result = engine.run([str(write_log(tmp_path / "log.jsonl", [first, second]))], RULES, engine.Options())
+    assert result.summary.threads == 1
+    assert [(f.code, f.location.turn) for f in result.findings] == [("PL301", 2)]
