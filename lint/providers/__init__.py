@@ -67,7 +67,10 @@ def _looks_bedrock(body: dict[str, Any]) -> bool:
     """Converse content blocks are keyed by kind (``{"text": ...}``, ``{"toolUse": ...}``), never typed."""
     if any(k in body for k in ("toolConfig", "inferenceConfig", "additionalModelRequestFields", "modelId")):
         return True
-    lists = [body.get("system")] + [m.get("content") for m in _list(body.get("messages")) if isinstance(m, dict)]
+    messages = _list(body.get("messages"))
+    # Converse blocks are untyped everywhere: the system prompt and the first and last messages tell
+    ends = messages[:1] + messages[-1:] if len(messages) > 1 else messages
+    lists = [body.get("system")] + [m.get("content") for m in ends if isinstance(m, dict)]
     for content in lists:
         if isinstance(content, list):
             for block in content:
