@@ -171,7 +171,7 @@ def main(argv=None) -> int:
     problems: list[str] = []
     try:
         if args.log:
-            logs = sorted(((str(p), p.resolve()) for p in args.log), key=lambda x: x[1].stat().st_size)
+            logs = sorted(((str(p), Path(old_cwd, p).resolve()) for p in args.log), key=lambda x: x[1].stat().st_size)
             generated = False
         else:
             logs = []
