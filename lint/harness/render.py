@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from prefixlint.diff import first_difference
 from prefixlint.harness.loader import HarnessError
 from prefixlint.harness.own import Harness, Place, Variable
 from prefixlint.harness.template import SESSION_STARTS, Moment, names_on_line, source_line, value_for
@@ -137,35 +138,36 @@ def _values(h: Harness, moment: Moment, info: Rendering) -> dict[str, Any]:
     return values
 
 
-def _system_place(h: Harness, rendered: str, previous: str | None) -> tuple[Place, str | None]:
+def _variable_note(var: Variable) -> str:
+    how = "declared" if var.declared else "by its name"
+    return f"the template variable `{var.name}` is {var.lifetime} ({how})"
+
+
+def _system_place(h: Harness, rendered: str, previous: str | None) -> tuple[Place, str | None, bool]:
     """The line findings on the rendered system prompt point at: the template line where it differs
     from the previous request's, else the line of its first volatile value (a date, a timestamp),
-    else the first variable that changes between conversations, else the 'system' key."""
+    else the first variable that changes between conversations, else the 'system' key. With a note
+    naming the cause, and whether the volatile-looking value is literal text of the template."""
     assert h.system is not None
     template = h.system.template
     changed = previous is not None and previous != rendered
     if changed:
-        offsets = [next((i for i, (a, b) in enumerate(zip(previous, rendered)) if a != b),
-                        min(len(previous), len(rendered)))]
+        offsets = [first_difference(previous, rendered)]
     else:
         offsets = [v.start for v in find_volatile(rendered)]
     if not offsets:
-        return _system_note(h)
+        return (*_system_note(h), False)
     if template.syntax == "plain":
-        return h.system.place_of_line(rendered.count("\n", 0, offsets[0])), None if changed else LITERAL
+        return h.system.place_of_line(rendered.count("\n", 0, offsets[0])), None, not changed
     lines = [source_line(template, rendered, offset) for offset in offsets]
     for line in lines:  # the first value that comes from a variable that changes
         for name in names_on_line(template, line):
             var = h.variables.get(name)
             if var is not None and var.lifetime in ("per-request", "per-session"):
-                how = "declared" if var.declared else "by its name"
-                return h.system.place_of_line(line), f"the template variable `{name}` is {var.lifetime} ({how})"
+                return h.system.place_of_line(line), _variable_note(var), False
     if changed:
-        return h.system.place_of_line(lines[0]), "this line of the template renders differently on every request"
-    return h.system.place_of_line(lines[0]), LITERAL  # volatile-looking text written in the template itself
-
-
-LITERAL = "\x00literal"  # _system_place: the volatile-looking value is written in the template itself
+        return h.system.place_of_line(lines[0]), "this line of the template renders differently on every request", False
+    return h.system.place_of_line(lines[0]), None, True  # volatile-looking text written in the template itself
 
 
 def _system_note(h: Harness) -> tuple[Place, str | None]:
@@ -177,9 +179,7 @@ def _system_note(h: Harness) -> tuple[Place, str | None]:
         for name in template.names:
             var = h.variables.get(name)
             if var is not None and var.lifetime == wanted:
-                how = "declared" if var.declared else "by its name"
-                note = f"the template variable `{name}` is {wanted} ({how})"
-                return h.system.place_of(template.offsets[name]), note
+                return h.system.place_of(template.offsets[name]), _variable_note(var)
     return h.system.place, None
 
 
@@ -193,11 +193,11 @@ def _body(h: Harness, moment: Moment, info: Rendering, previous: list[str]) -> d
     # system prompt
     if h.system is not None:
         system_text = h.system.template.render(values)
-        system_place = _system_place(h, system_text, previous[0] if previous else None)
+        place, note, literal = _system_place(h, system_text, previous[0] if previous else None)
         previous[:] = [system_text]
-        if system_place[1] == LITERAL:
+        if literal:
             info.constant.add("/system" if anthropic else "/messages/0")
-            system_place = (system_place[0], None)
+        system_place = (place, note)
     elif h.system_tokens:
         system_text = _filler("You are a careful assistant for the team's codebase.", h.system_tokens)
         system_place = (h.place("/assume"), "a placeholder system prompt (the configuration holds none)")

@@ -36,7 +36,7 @@ _SESSION = {"user", "user_name", "username", "user_id", "userid", "session", "se
             "account_id", "locale", "language", "timezone", "tz", "cwd", "workspace", "project",
             "repo", "repository", "branch", "git_branch", "os", "platform", "user_email", "email"}
 
-_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)  # expressions, statements, comments
 _DOLLAR = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_.]*\}")
 _PERCENT = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGc]")
 _FORMAT = re.compile(r"(?<!\{)\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:[.\[][^{}]*)?(?:![rsa])?(?::[^{}]*)?\}(?!\})")
@@ -148,7 +148,7 @@ def compile_template(text: str, syntax: str | None = None) -> Template:
 
 
 _EXPRESSIONS = {
-    "jinja": re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}"),
+    "jinja": _JINJA,
     "format": re.compile(r"\{[^{}]*\}"),
     "percent": re.compile(r"%\([A-Za-z_][A-Za-z0-9_]*\)[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]"),
     "dollar": re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*"),
@@ -185,10 +185,11 @@ def names_on_line(template: Template, index: int) -> list[str]:
 
 
 def _code_only(text: str) -> str:
-    """The text with everything outside ``{{ }}``/``{% %}`` blanked (offsets kept)."""
+    """The text with everything outside ``{{ }}``/``{% %}`` blanked (offsets kept; comments too)."""
     out = [" "] * len(text)
     for m in _JINJA.finditer(text):
-        out[m.start():m.end()] = m.group()
+        if not m.group().startswith("{#"):
+            out[m.start():m.end()] = m.group()
     return "".join(out)
 
 
