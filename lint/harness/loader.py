@@ -45,13 +45,19 @@ class Loaded:
 
     def line(self, pointer: str, default: int = 1) -> int:
         """The line of ``pointer``, or of its closest ancestor that has one."""
-        while True:
-            found = self.lines.get(pointer)
-            if found is not None:
-                return found
-            if not pointer:
-                return default
-            pointer = pointer.rsplit("/", 1)[0]
+        found = nearest(self.lines, pointer)
+        return default if found is None else found
+
+
+def nearest(mapping: dict[str, Any], pointer: str | None) -> Any:
+    """The value of ``pointer`` in ``mapping``, or of its closest ancestor there (``""`` is the
+    root); None when not even the root is there."""
+    probe = pointer or ""
+    while True:
+        found = mapping.get(probe)
+        if found is not None or not probe:
+            return found
+        probe = probe.rsplit("/", 1)[0]
 
 
 def escape(token: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from prefixlint.harness.loader import HarnessError, Loaded, escape, load_yaml
+from prefixlint.harness.loader import HarnessError, Loaded, escape, load_yaml, nearest
 from prefixlint.harness.template import Template, compile_template, lifetime_by_name
 
 MARKER = "harness/v1"
@@ -104,9 +104,8 @@ class Harness:
     tool_tokens: int = DEFAULT_TOOL_TOKENS
 
     def place(self, pointer: str) -> Place:
-        while pointer not in self.places and pointer:
-            pointer = pointer.rsplit("/", 1)[0]
-        return self.places.get(pointer, Place(self.file, 1))
+        """Where ``pointer`` (or its closest ancestor) is written; the file's first line otherwise."""
+        return nearest(self.places, pointer) or Place(self.file, 1)
 
 
 def is_own(doc: Any) -> bool:

@@ -20,7 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from prefixlint.diff import first_difference
-from prefixlint.harness.loader import HarnessError
+from prefixlint.harness.loader import HarnessError, nearest
 from prefixlint.harness.own import Harness, Place, Variable
 from prefixlint.harness.template import SESSION_STARTS, Moment, names_on_line, source_line, value_for
 from prefixlint.model import Origin, Record
@@ -65,21 +65,8 @@ class Rendering:
         if category in ("breakpoints", "ttl"):
             places = self.ttls if "ttl" in rule.name else self.breakpoints  # longer-ttl-after-shorter: the TTL's line
             note = _assumed(h) if "minimum" in rule.name else None  # a size finding on placeholder sizes
-            probe = pointer or ""
-            while True:
-                if probe in places:
-                    return places[probe], note
-                if not probe:
-                    break
-                probe = probe.rsplit("/", 1)[0]
-            return _cache_place(h), note
-        probe = pointer or ""
-        while True:
-            if probe in self.pointers:
-                return self.pointers[probe]
-            if not probe:
-                return h.place(""), None
-            probe = probe.rsplit("/", 1)[0]
+            return nearest(places, pointer) or _cache_place(h), note
+        return nearest(self.pointers, pointer) or (h.place(""), None)
 
 
 def _assumed(h: Harness) -> str | None:
