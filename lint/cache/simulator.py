@@ -280,27 +280,13 @@ class CacheSimulator:
         return "hit", entry
 
     def put(self, key: bytes, tokens: int, now: float | None, ttl: int | None) -> None:
-        entry = self.store.get(key)
-        expires = now + ttl if (now is not None and ttl is not None) else None
-        if entry is not None and (now is None or entry.expires is None or now <= entry.expires):
-            # A live entry is refreshed and stays readable; a shorter TTL never cuts a longer one
-            # (a 5m breakpoint on a 1h prefix), and a longer one upgrades it.
-            if expires is not None and entry.expires is not None:
-                entry.expires = max(entry.expires, expires)
-            if ttl is not None:
-                entry.ttl = max(entry.ttl or 0, ttl)
-            if now is not None and entry.ready is not None:
-                entry.ready = min(entry.ready, now + READY_DELAY)  # written again, earlier in time
-            self.store.move_to_end(key)
-            return
-        self.store[key] = Entry(tokens, expires, now + READY_DELAY if now is not None else None, ttl)
-        self.store.move_to_end(key)
-        if len(self.store) > MAX_ENTRIES:
-            self.store.popitem(last=False)
+        """Write the entry of one prefix (see :meth:`put_from`)."""
+        self.put_from([key], [tokens], 0, now, ttl)
 
     def put_from(self, chain: list[bytes], cum: list[int], start: int, now: float | None, ttl: int | None) -> None:
-        """``put`` the entry of every prefix from ``chain[start]`` on, in order (the same as calling
-        ``put`` for each, with one lookup per entry)."""
+        """Write the entry of every prefix from ``chain[start]`` on, in order. A live entry is
+        refreshed and stays readable; a shorter TTL never cuts a longer one (a 5m breakpoint on a 1h
+        prefix), a longer one upgrades it, and written again it is readable no later than before."""
         store = self.store
         get, move = store.get, store.move_to_end
         expires = now + ttl if (now is not None and ttl is not None) else None
