@@ -134,20 +134,13 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
 _SECTION = attrgetter("section")
 _MESSAGE_HASH = attrgetter("hash")  # of a message or a block
 _CANON = attrgetter("canon")
-_COLUMNS: dict[int, tuple[Prompt, list[str], dict[bool, list[bytes]]]] = {}  # a few prompts' block columns
-
-
 def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
     """The sections of a prompt's blocks, and their hashes and canonical hashes computed on demand
-    (kept for the last few prompts: every rule of a pair asks for the sections of the same two)."""
-    found = _COLUMNS.get(id(prompt))
-    if found is not None and found[0] is prompt:
-        return found[1], found[2]
-    if len(_COLUMNS) >= 8:
-        _COLUMNS.clear()
-    sections = list(map(_SECTION, prompt.blocks))
-    _COLUMNS[id(prompt)] = (prompt, sections, {})
-    return sections, _COLUMNS[id(prompt)][2]
+    (kept with the prompt: every rule of a pair asks for the sections of the same two)."""
+    found = prompt.derived.get("columns")
+    if found is None:
+        found = prompt.derived["columns"] = (list(map(_SECTION, prompt.blocks)), {})
+    return found
 
 
 def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:

@@ -150,7 +150,6 @@ class Linter:
         self.tables = load_tables(options.tables)
         self._path_ignored: frozenset[str] = frozenset()
         self._harness_seen: set[tuple[str, str, int]] = set()  # (code, file, line) of configuration findings
-        self._reads: tuple[Any, dict] = (None, {})  # the request being linted, its digest per set of sections read
 
     def _ignored_codes(self, path: str) -> frozenset[str]:
         """Codes whose findings in ``path`` the per-path ignores suppress."""
@@ -225,11 +224,10 @@ class Linter:
         """Run a request rule, once per distinct content of the sections it declares it reads."""
         if not rule.reads:
             return rule.check(ctx)
-        if self._reads[0] is not ctx.prompt:
-            self._reads = (ctx.prompt, {})
-        content = self._reads[1].get(rule.reads)  # the same sections' digest, for every rule of this request
+        derived = ctx.prompt.derived  # the same sections' digest serves every rule of this request
+        content = derived.get(("reads", rule.reads))
         if content is None:
-            content = self._reads[1][rule.reads] = digest(b"".join(
+            content = derived["reads", rule.reads] = digest(b"".join(
                 b.pointer.encode() + b.hash for b in ctx.prompt.blocks if b.section in rule.reads
             ))
         key = (rule.code, content)

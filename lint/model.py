@@ -138,6 +138,9 @@ class Prompt:
     record: Record
     keys: dict[str, str] = field(default_factory=dict)
     top_cache_control: Any = None
+    # Values derived from this prompt that several rules ask for (breakpoint markers, block columns,
+    # section digests), computed once by whoever needs them first, and gone with the prompt.
+    derived: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def section(self, name: str) -> list[Block]:
         return [b for b in self.blocks if b.section == name]

@@ -89,15 +89,11 @@ def markers(prompt: Prompt) -> list[Marker]:
     """Every `cache_control` of an Anthropic request in tools -> system -> messages order, then the
     request-level (automatic) one. Server tools count: they are no prefix blocks, but the API counts
     their markers. For Bedrock Converse: every `cachePoint` block, in the same order. Several rules
-    ask for the same request in a row: the last answer is kept."""
-    if _LAST[0] is prompt:
-        return _LAST[1]
-    found = _markers(prompt)
-    _LAST[:] = [prompt, found]
+    ask for the same request: the answer is kept with it."""
+    found = prompt.derived.get("markers")
+    if found is None:
+        found = prompt.derived["markers"] = _markers(prompt)
     return found
-
-
-_LAST: list[Any] = [None, []]  # the prompt markers() last answered for, and its answer
 
 
 def _markers(prompt: Prompt) -> list[Marker]:
