@@ -300,12 +300,17 @@ class ThreadTracker:
         """``p`` and the thread, whose first messages differ and appear nowhere in the other, are
         one conversation: the messages they share outweigh ``p``'s opening, or the two openings are
         versions of one text (an edit, an appended note)."""
-        size = [sum(b.size for b in p.blocks[m.first : m.first + m.count]) for m in p.messages]
+        size = p.derived.get("message sizes")  # the same for every candidate thread
+        if size is None:
+            size = p.derived["message sizes"] = [sum(b.size for b in p.blocks[m.first : m.first + m.count]) for m in p.messages]
         if sum(s for s, h in zip(size, pm) if h in t.distinct) >= size[0]:
             return True
         if t.first_text is None:
             t.first_text = _text_of(t.head, 0)
-        a, b = t.first_text, _text_of(p, 0)
+        b = p.derived.get("first text")
+        if b is None:
+            b = p.derived["first text"] = _text_of(p, 0)
+        a = t.first_text
         return bool(a and b) and (b.startswith(a) or a.startswith(b) or similarity(a, b) >= FIRST_MESSAGE_SIMILARITY)
 
     def _edited_first(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
