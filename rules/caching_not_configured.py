@@ -7,11 +7,12 @@ the second turn of a conversation on, when the part it repeats from the previous
 model's minimum cacheable length (e.g. 1,024 tokens for Sonnet 4.5, 4,096 for Opus 4.5 and Haiku
 4.5); on a first turn, when the prompt is at least twice the minimum. Reported once per
 conversation, at `/cache_control` (where automatic caching would go). Token counts are estimates,
-calibrated on the recorded usage when the log has it. On Bedrock Converse, a Claude or Nova
-request without any `cachePoint` block is reported the same way, at `/messages` (Converse has no
-request-level automatic caching; other Bedrock models cannot cache).
+calibrated on the recorded usage when the log has it. On Bedrock Converse, a request without any
+`cachePoint` block is reported the same way, at `/messages` (Converse has no request-level
+automatic caching), for the models the cache tables list (Claude 3 and later, Nova); older Claude
+models and other Bedrock models cannot cache.
 
-Providers: Anthropic, Bedrock Converse (Claude and Nova models).
+Providers: Anthropic, Bedrock Converse (models with prompt caching).
 
 ## Why does this break the cache?
 Anthropic caches nothing unless the request asks for it: without a breakpoint no entry is written,
@@ -72,7 +73,6 @@ FIX_CONVERSE = (
     "last message, moved forward every turn (a checkpoint finds the previous one's entry up to 20 blocks back); skip "
     "it only for one-off requests that are never repeated."
 )
-_CONVERSE_CACHING = ("claude", "nova")  # Bedrock models with prompt caching; the others cannot cache
 FIX_BEDROCK = (
     'Put `"cache_control": {"type": "ephemeral"}` on the last block of every request and at the end of the static '
     "system prompt (Bedrock's InvokeModel integration does not support top-level automatic caching); skip it only "
@@ -118,8 +118,8 @@ def check(request: RequestContext) -> Iterator[Violation]:
     converse = prompt.provider == "bedrock"
     if cache is None or cache.pricing.provider not in _BREAKPOINT_PROVIDERS:
         return
-    if prompt.provider != "anthropic" and not (converse and any(m in (prompt.model or "").lower() for m in _CONVERSE_CACHING)):
-        return
+    if prompt.provider != "anthropic" and not (converse and cache.pricing.matched is not None):
+        return  # on Converse: a model the tables do not list (Llama, Claude 2) has no prompt caching
     if markers(prompt):
         return
     minimum = cache.pricing.min_tokens
