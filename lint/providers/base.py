@@ -117,7 +117,7 @@ class _Recent:
     __slots__ = ("data", "msgs", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount",
                  "after")
 
-    def __init__(self, data: bytes, msgs: list[Any], ends: list[int], entries: list[tuple], start: int,
+    def __init__(self, data: bytes | None, msgs: list[Any], ends: list[int], entries: list[tuple], start: int,
                  state: bool, blocks: list[Block], messages: list[Message], bcount: list[int],
                  mcount: list[int], after: list[bool]) -> None:
         self.data, self.msgs, self.ends, self.entries, self.start, self.state = data, msgs, ends, entries, start, state
@@ -132,7 +132,9 @@ class History:
     conversation) is compared with it byte for byte, and the blocks and messages built for the
     messages both share are reused as they are, without any work per message. The messages after
     that are looked up one by one, by their exact serialisation and place, in a :class:`Memo`; only
-    content never seen at that place is rendered and hashed.
+    content never seen at that place is rendered and hashed. When the reader handed the repeated
+    messages over as the same objects as the previous request's (it does for the lines it splices),
+    the shared messages are found by identity and the list is not serialised at all.
 
     An entry per message: ``(state, first, blocks, message, value)``: the normaliser's state before
     the message (OpenAI Chat: still in the leading system messages), the index of its first block,
@@ -145,7 +147,8 @@ class History:
 
     def __init__(self) -> None:
         self.memo = Memo()
-        self.recent: OrderedDict[bytes, _Recent] = OrderedDict()
+        # by the opening's digest, and by the identity of the first message (see normalize)
+        self.recent: OrderedDict[bytes | int, _Recent] = OrderedDict()
         self.recent_bytes = 0
 
     def normalize(self, msgs: list[Any], blocks: list[Block], messages: list[Message], state: bool,
@@ -153,34 +156,49 @@ class History:
         """Append the blocks and messages of ``msgs`` (a request's message list); ``build(i, msg,
         state, blocks, messages)`` renders one message the slow way and returns its entry. Returns
         the state after the last message."""
-        try:
-            data = orjson.dumps(msgs)
-        except TypeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
-            data = None
         start, start_state = len(blocks), state
-        if data is None or not msgs:
-            for i, msg in enumerate(msgs):
-                if build(i, msg, state, blocks, messages)[3] is not None:
-                    state = False
+        if not msgs:
             return state
-        opening = self._opening(msgs, data)
         k = 0
+        data: bytes | None = None
+        opening: bytes | None = None
+        # The reader hands the messages a line repeats from an earlier one over as the very same
+        # objects (see prefixlint.sources.splice): then they are found by identity, without
+        # serialising the list at all.
+        found = self.recent.get(id(msgs[0]))
+        if found is not None and found.msgs and found.msgs[0] is msgs[0] \
+                and found.start == start and found.state is start_state:
+            for a, b in zip(msgs, found.msgs[: len(found.entries)]):
+                if a is not b:
+                    break
+                k += 1
+        if not k:
+            try:
+                data = orjson.dumps(msgs)
+            except TypeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
+                for i, msg in enumerate(msgs):
+                    if build(i, msg, state, blocks, messages)[3] is not None:
+                        state = False
+                return state
+            opening = self._opening(msgs, data)
+            found = self.recent.get(opening)
+            if found is not None and found.data is not None and found.start == start \
+                    and found.state is start_state:
+                k = _shared(data, found.data, found.ends)
+                if k:
+                    msgs[:k] = found.msgs[:k]  # the same values (equal bytes): keep one copy
         ends: list[int] = []
         bcount: list[int] = []
         mcount: list[int] = []
         after: list[bool] = []
         entries: list[tuple] = []
-        found = self.recent.get(opening)
-        if found is not None and found.start == start and found.state is start_state:
-            k = _shared(data, found.data, found.ends)
-            if k:
-                nb, nm = found.bcount[k - 1], found.mcount[k - 1]
-                blocks.extend(found.blocks[:nb])
-                messages.extend(found.messages[:nm])
-                msgs[:k] = found.msgs[:k]  # the same values (equal bytes): keep one copy
-                state = found.after[k - 1]
-                ends, entries = found.ends[:k], found.entries[:k]
-                bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
+        if k:
+            nb, nm = found.bcount[k - 1], found.mcount[k - 1]
+            blocks.extend(found.blocks[:nb])
+            messages.extend(found.messages[:nm])
+            state = found.after[k - 1]
+            ends, entries = found.ends[:k], found.entries[:k]
+            bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
         end = ends[-1] if ends else 0
         nb = bcount[-1] if bcount else 0
         nm = mcount[-1] if mcount else 0
@@ -210,10 +228,15 @@ class History:
             bcount.append(nb)
             mcount.append(nm)
             after.append(state)
-        if end + 1 == len(data):  # always, as orjson writes a list: "[" + ",".join(items) + "]"
+        if data is not None:
+            if end + 1 != len(data):  # never: orjson writes a list as "[" + ",".join(items) + "]"
+                return state
             data = bytes(memoryview(data))  # an exact-size copy: orjson's output holds 32 KiB or more
-            self._remember(opening, _Recent(data, msgs, ends, entries, start, start_state, blocks[start:],
-                                            messages[:], bcount, mcount, after))
+        recent = _Recent(data, msgs, ends, entries, start, start_state, blocks[start:], messages[:], bcount, mcount,
+                         after)
+        if opening is not None:
+            self._remember(opening, recent)
+        self._remember(id(msgs[0]), recent)  # (the entry holds msgs[0]: its id is not reused meanwhile)
         return state
 
     @staticmethod
@@ -227,9 +250,9 @@ class History:
     @staticmethod
     def _held(recent: _Recent) -> int:
         """About what one request's entry holds beside what its thread holds anyway."""
-        return len(recent.data) + 512 + 128 * len(recent.ends)
+        return len(recent.data or b"") + 512 + 128 * len(recent.ends)
 
-    def _remember(self, opening: bytes, recent: _Recent) -> None:
+    def _remember(self, opening: bytes | int, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)
         if old is not None:
             self.recent_bytes -= self._held(old)

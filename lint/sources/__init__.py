@@ -28,6 +28,7 @@ import orjson
 from prefixlint import harness
 from prefixlint.model import Diagnostic, InputError, Origin, Record
 from prefixlint.sources import har, vcr
+from prefixlint.sources.splice import Splicer
 
 LOG_SUFFIXES = (".json", ".jsonl", ".ndjson", har.HAR_SUFFIX)
 COMPRESSED = (".gz", ".zst")
@@ -314,7 +315,7 @@ def _read_handle(
 def _read_lines(
     lines: Iterable[bytes], name: str, lineno: int, diagnostics: list[Diagnostic], key: str | None
 ) -> Iterator[Record]:
-    loads = orjson.loads
+    loads = Splicer().loads  # orjson.loads, without parsing again the messages a line repeats
     for line in lines:
         if not line.isspace():  # what line.strip() tells, without copying a long line
             try:

@@ -1,0 +1,291 @@
+"""Parse the lines of an agent log without parsing again the messages they repeat.
+
+Every request of a conversation re-sends the messages of the previous one, so in a JSON Lines log
+most bytes of a line are a copy of bytes an earlier line already held: the previous turn's
+``"messages": [...]`` array, character for character. :class:`Splicer` remembers, for recent
+lines, the raw bytes of that array's content and the values orjson parsed from it. When a new line
+holds the same bytes at the start of its own ``"messages"`` array, followed by ``,`` (messages were
+appended) or ``]`` (the same messages), only the rest of the line is parsed: the repeated elements
+are cut out and a marker value takes their place; the parsed marker is then replaced by the
+remembered values. Nothing else changes: the result equals ``orjson.loads(line)``.
+
+Why this is exact:
+
+- Equal bytes that form complete JSON values parse to equal values wherever a value may start.
+  The remembered bytes are the first elements of an array of an earlier line, with their commas,
+  and they are followed by ``,`` or ``]`` in the new line.
+- They start right after the ``[`` of an array of the new line: the text before them is that of
+  the new line itself, and the marker (a string holding a random per-process token, which no log
+  holds) is found again as the *first element of an array* of the parsed result; that array is
+  the one the cut was made in, and a key repeated later in the same object would have replaced it
+  (orjson keeps the last), in which case the marker is not found and the line is parsed whole.
+- Any doubt (the marker not found, the rest not parsing, a ``"messages"`` that is not followed by
+  an array) falls back to parsing the whole line, so that a malformed line is reported exactly as
+  before.
+
+Where a line's array ends is found by a scan of the *new* bytes only (strings skipped by a regular
+expression, brackets counted), so the cost per line follows what the line adds, not its length.
+
+Memory: the remembered bytes of at most ``MAX_BYTES`` (16 MiB), at most ``PER_OPENING`` lines per
+opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
+conversations that open alike are told apart by the full comparison), least recently used first out. The parsed values are those the request bodies
+hold anyway (the normalisers keep them for the history of each conversation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from bisect import bisect_right
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+KEY = b'"messages":'
+MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
+OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
+MAX_BYTES = 16 * 1024 * 1024
+MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
+PER_OPENING = 8
+MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
+
+_WS = b" \t\r\n"
+# A JSON string (skipped whole), a bracket or a comma: what the end-of-array scan looks at.
+_TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[\]{},]', re.DOTALL)
+_OPEN = frozenset(b"[{")
+_DELIMITED = (b"{", b"[", b'"')  # values whose text is no prefix of another value's
+
+
+def _spaced(value: Any) -> bytes:
+    return json.dumps(value).encode()  # Python's default: ", " and ": ", non-ASCII escaped
+
+
+def _spaced_raw(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def _compact_escaped(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+# How logs are commonly written: orjson / JSON.stringify / Go (compact, raw UTF-8), Python's json.
+_WRITERS = (orjson.dumps, _spaced, _spaced_raw, _compact_escaped)
+
+
+class _Seen:
+    """One earlier line's array: its content's bytes, the offsets (in ``data``) of the commas
+    between its elements, and the values parsed from them (the list the request body holds;
+    ``count`` guards against it having changed length since)."""
+
+    __slots__ = ("data", "commas", "values", "count")
+
+    def __init__(self, data: bytes, commas: list[int], values: list[Any]) -> None:
+        self.data, self.commas, self.values, self.count = data, commas, values, len(values)
+
+
+class Splicer:
+    """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
+
+    __slots__ = ("marker", "marker_json", "seen", "bytes", "spliced", "whole", "writers")
+
+    def __init__(self) -> None:
+        self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
+        self.marker_json = orjson.dumps(self.marker)
+        self.seen: OrderedDict[bytes, list[_Seen]] = OrderedDict()
+        self.bytes = 0
+        self.spliced = 0  # lines parsed in part (for tests and the benchmark)
+        self.whole = 0
+        self.writers = list(_WRITERS)  # the one that wrote this log's last element first
+
+    def loads(self, line: bytes) -> Any:
+        """The parsed line; raises ``orjson.JSONDecodeError`` exactly when ``orjson.loads`` does."""
+        start = _array_start(line)
+        opening = line[start : start + OPENING] if start > 0 else b""
+        if len(opening) < OPENING or opening.lstrip(_WS)[:1] == b"]":  # no array, or a short or empty one
+            self.whole += 1
+            return orjson.loads(line)
+        candidates = self.seen.get(opening)
+        if candidates:
+            for i in range(len(candidates) - 1, -1, -1):  # the latest first
+                seen = candidates[i]
+                if len(seen.values) != seen.count:
+                    continue
+                k, cut = _shared(line, start, seen)
+                if cut - start < MIN_SHARED:
+                    continue
+                # The first k elements (the bytes up to ``cut``, a "," or the "]") are repeated.
+                found = self._parse_marked(line[:start] + self.marker_json + line[cut:])
+                if found is None:
+                    break
+                obj, values = found
+                values[0:1] = seen.values[:k]
+                del candidates[i]
+                self.bytes -= len(seen.data)
+                self.spliced += 1
+                if line[cut] == 0x5D:  # "]": no element after the repeated ones
+                    end, commas = cut, seen.commas[: k - 1]
+                else:
+                    end, more = self._ends(line, cut + 1, values, k)
+                    commas = [*seen.commas[: k - 1], cut - start, *(c - start for c in more)]
+                self._remember(opening, line, start, end, commas, values)
+                return obj
+        # Parsed whole, with the marker in front of the array's elements, so that the parsed array
+        # is known for sure (see the module's docstring).
+        found = self._parse_marked(line[:start] + self.marker_json + b"," + line[start:])
+        self.whole += 1
+        if found is None:
+            return orjson.loads(line)
+        obj, values = found
+        del values[0]
+        end, commas = self._ends(line, start, values, 0)
+        self._remember(opening, line, start, end, [c - start for c in commas], values)
+        return obj
+
+    def _ends(self, line: bytes, pos: int, values: list[Any], first: int) -> tuple[int, list[int]]:
+        """(offset of the array's closing ``]``, offsets of the commas between its elements from
+        ``pos`` on), -1 when not found; ``pos`` is where element ``values[first]`` starts (or the
+        whitespace before it).
+
+        An element's extent is found by writing its parsed value again the way the log was written
+        (compact or spaced JSON, escaped or raw UTF-8: whichever matched last) and checking that
+        the line holds exactly those bytes there; an element written some other way is scanned."""
+        commas: list[int] = []
+        n = len(line)
+        writers = self.writers
+        for i in range(first, len(values)):
+            while pos < n and line[pos] in _WS:
+                pos += 1
+            value = values[i]
+            for w, write in enumerate(writers):
+                try:
+                    text = write(value)
+                except (TypeError, ValueError):
+                    continue
+                if text[:1] in _DELIMITED and line.startswith(text, pos):
+                    pos += len(text)
+                    if w:
+                        writers.insert(0, writers.pop(w))
+                    break
+            else:
+                pos = _value_end(line, pos)
+                if pos < 0:
+                    return -1, commas
+            while pos < n and line[pos] in _WS:
+                pos += 1
+            c = line[pos] if pos < n else -1
+            if c == 0x5D:
+                return (pos, commas) if i == len(values) - 1 else (-1, commas)
+            if c != 0x2C:
+                return -1, commas
+            commas.append(pos)
+            pos += 1
+        return -1, commas
+
+    def _parse_marked(self, stub: bytes) -> tuple[Any, list[Any]] | None:
+        """The parsed ``stub`` and its array whose first element is the marker; None when the stub
+        does not parse or the marked array is not found where it may be."""
+        try:
+            obj = orjson.loads(stub)
+        except orjson.JSONDecodeError:
+            return None
+        values = _find_marked(obj, self.marker, 0)
+        return None if values is None else (obj, values)
+
+    def _remember(self, opening: bytes, line: bytes, start: int, end: int, commas: list[int],
+                  values: list[Any]) -> None:
+        """Keep ``line[start:end]`` (an array's content, ``values`` parsed) for the next lines."""
+        if end < 0 or len(commas) + 1 != len(values):
+            return
+        while end > start and line[end - 1] in _WS:
+            end -= 1
+        n = end - start
+        if n < MIN_SHARED or n > MAX_ARRAY:
+            return
+        candidates = self.seen.get(opening)
+        if candidates is None:
+            candidates = self.seen[opening] = []
+        else:
+            self.seen.move_to_end(opening)
+        candidates.append(_Seen(line[start:end], commas, values))
+        self.bytes += n
+        while len(candidates) > PER_OPENING or (self.bytes > MAX_BYTES and len(candidates) > 1):
+            self.bytes -= len(candidates.pop(0).data)
+        while self.bytes > MAX_BYTES and len(self.seen) > 1:
+            _, old = self.seen.popitem(last=False)
+            self.bytes -= sum(len(s.data) for s in old)
+
+
+def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
+    """(k, cut): the line's array, from ``start``, repeats the first k elements of ``seen`` and
+    goes on at ``cut`` with "," or "]"; (0, start) when not even the first element is repeated."""
+    data = seen.data
+    n = len(data)
+    if line.startswith(data, start):
+        after = line[start + n : start + n + 1]
+        if after == b"," or after == b"]":
+            return len(seen.values), start + n
+    # The first byte that differs, then the last comma between elements before it.
+    step = 4096
+    lo = 0
+    while lo < n and line[start + lo : start + lo + step] == data[lo : lo + step]:
+        lo += step
+    hi = min(n, lo + step)
+    while hi - lo > 1:  # data[:lo] is repeated, data[:hi] is not (or hi == n)
+        mid = (lo + hi) // 2
+        if line[start + lo : start + mid] == data[lo:mid]:
+            lo = mid
+        else:
+            hi = mid
+    j = bisect_right(seen.commas, lo - 1)  # commas before offset lo: repeated with what precedes them
+    if j == 0:
+        return 0, start
+    return j, start + seen.commas[j - 1]
+
+
+def _array_start(line: bytes) -> int:
+    """Offset just after the ``[`` of the first ``"messages":`` array of a line, or -1."""
+    i = line.find(KEY)
+    if i <= 0 or line[i - 1] == 0x5C:  # (a backslash: not a key but text inside a string)
+        return -1
+    j = i + len(KEY)
+    n = len(line)
+    while j < n and line[j] in _WS:
+        j += 1
+    if j >= n or line[j] != 0x5B:  # "["
+        return -1
+    return j + 1
+
+
+def _value_end(line: bytes, pos: int) -> int:
+    """Offset just after the object, array or string that starts at ``pos``, or -1."""
+    depth = 0
+    for m in _TOKEN.finditer(line, pos):
+        c = line[m.start()]
+        if c == 0x22:  # a string
+            if not depth:
+                return m.end()
+        elif c in _OPEN:
+            depth += 1
+        elif c == 0x2C:  # ","
+            if not depth:
+                return -1
+        else:
+            depth -= 1
+            if depth <= 0:
+                return m.end() if depth == 0 else -1
+    return -1
+
+
+def _find_marked(node: Any, marker: str, depth: int) -> list[Any] | None:
+    """The array (inside objects only, at most MAX_DEPTH deep) whose first element is ``marker``."""
+    if isinstance(node, list):
+        return node if node and node[0] == marker and type(node[0]) is str else None
+    if isinstance(node, dict) and depth < MAX_DEPTH:
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                found = _find_marked(value, marker, depth + 1)
+                if found is not None:
+                    return found
+    return None
