@@ -313,6 +313,31 @@ class ThreadTracker:
         a = t.first_text
         return bool(a and b) and (b.startswith(a) or a.startswith(b) or similarity(a, b) >= FIRST_MESSAGE_SIMILARITY)
 
+    def _extended(self, p: Prompt, pm: list[bytes], partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
+        """The thread ``p`` continues, found without the search when the answer is certain (an
+        agent log's usual turn): the last of ``p``'s messages that any live thread holds is held by
+        one thread only, that thread's messages are exactly ``p``'s up to there, and the messages
+        after it are new. That thread then shares strictly more messages with ``p`` than any other
+        (each other one lacks that message and the new ones), so the search would choose it too,
+        if its score admits it."""
+        index = self.by_message.get(partition)
+        if not index:
+            return None
+        j = len(pm) - 1
+        while j >= 0 and pm[j] not in index:
+            j -= 1
+        if j < 0:
+            return None
+        bucket = index[pm[j]]
+        if len(bucket) != 1:
+            return None
+        t = self.live[next(iter(bucket))]
+        if len(t.canons) != j + 1 or t.canons != pm[: j + 1]:
+            return None
+        if self._score(t, p, pm, len(t.distinct), shape, set(map(_SECTION, p.blocks))) is None:
+            return None
+        return t
+
     def _edited_first(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
         if len(p.messages) < 2:
             return None
@@ -351,6 +376,8 @@ class ThreadTracker:
                 return Assignment(t, 1, None, prompt=p)
         shape = (_tools_key(p), _system_key(p))
         pm = list(map(_CANON, p.messages))
+        if chosen is None:
+            chosen = self._extended(p, pm, partition, shape)
         if chosen is None:
             counts: dict[int, int] = {}
             index = self.by_message.get(partition) or {}
