@@ -191,8 +191,11 @@ class Linter:
                     assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork,
                     cache=cache, prev_cache=prev_cache,
                 )
+                appended = _only_appends(pair)
                 for rule in self.pair_rules:
-                    for v in self._guarded(rule, record, lambda r, p: r.check(p), pair):
+                    if appended and rule.quiet_on_append:
+                        continue
+                    for v in self._guarded(rule, record, _check_pair, pair):
                         if rule.once:
                             key = (thread.number, rule.code, v.pointer, v.key)
                             if key in seen:
@@ -301,6 +304,26 @@ class Linter:
             shared = sum(1 for a, b in zip(turn.prev_cache.cum, turn.cache.cum) if a == b)
             index = shared
         return impact(turn.cache, turn.prev_cache, index, whole)
+
+
+def _check_pair(rule: Rule, pair: Pair) -> Iterable[Violation]:
+    return rule.check(pair)
+
+
+def _only_appends(pair: Pair) -> bool:
+    """The new turn only appends messages to the previous one: the same blocks from the start, byte
+    for byte, then blocks of new messages only; the same API, model and settings; not a fork. Rules
+    that report changes to what was sent before (``QUIET_ON_APPEND``) have nothing to say then."""
+    if pair.fork or pair.change.kind not in ("append", "identical"):  # (a model or setting change is another kind)
+        return False
+    prev, new = pair.prev, pair.new
+    if (prev.provider, prev.api) != (new.provider, new.api):
+        return False
+    blocks = new.blocks
+    for i in range(len(prev.blocks), len(blocks)):
+        if blocks[i].section != "messages":
+            return False
+    return pair.section("messages").kind in ("same", "append")
 
 
 def iter_turns(

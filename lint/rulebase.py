@@ -13,6 +13,11 @@ Scopes:
   and reuses its violations for every request that repeats that content.
 - A pair rule that describes a property of the whole conversation sets ``ONCE = True``: the engine
   then reports each of its (pointer, key) once per thread, like a request rule.
+- A pair rule that can only report a change to what was sent before (an edited, removed, reordered
+  or re-serialised block, another model or setting) sets ``QUIET_ON_APPEND = True``: the engine
+  does not run it on a turn that only appends messages to the previous one (the same blocks from
+  the start, byte for byte, then new messages; same API, model and settings; not a fork), the usual
+  turn of an agent loop. Its tests must show it silent on such a turn.
 - ``pair``: ``check(pair: Pair)``, two consecutive turns of a thread, with their Change computed once.
 - ``usage``: ``check(point: CallPoint)``, one API call recorded in a log that holds usage but no
   requests (Claude Code transcripts, :mod:`prefixlint.sources.claude_code`), with ``point.prev``
@@ -77,6 +82,7 @@ class Rule:
     module: str
     reads: tuple[str, ...] | None = None
     once: bool = False  # pair rule: report a (pointer, key) once per thread, like request rules
+    quiet_on_append: bool = False  # pair rule: never reports on a turn that only appends messages
     options_schema: dict | None = field(default=None, hash=False, compare=False)  # JSON Schema of the rule's options (OPTIONS_SCHEMA); None: none
 
     @property
@@ -97,6 +103,7 @@ class Rule:
             module=module.__name__,
             reads=getattr(module, "READS", None),
             once=bool(getattr(module, "ONCE", False)),
+            quiet_on_append=bool(getattr(module, "QUIET_ON_APPEND", False)),
             options_schema=getattr(module, "OPTIONS_SCHEMA", None),
         )
         problems = rule.problems()
@@ -118,6 +125,8 @@ class Rule:
             out.append(f"unknown scope {self.scope!r}")
         if self.reads is not None and (self.scope != "request" or not set(self.reads) <= set(SECTIONS)):
             out.append(f"READS {self.reads!r} must name sections of a request-scope rule")
+        if self.quiet_on_append and self.scope != "pair":
+            out.append("QUIET_ON_APPEND is for pair rules")
         for heading in DOC_SECTIONS:
             if heading not in self.doc:
                 out.append(f"documentation lacks the section {heading!r}")

@@ -58,6 +58,7 @@ NAME = "breakpoint-on-changing-block"
 CATEGORY = "breakpoints"
 SEVERITY = "warning"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 ONCE = True  # at most one finding per conversation and pointer (deduplicated by the engine)
 
 _CONTEXT = 40  # characters on each side of the change searched for a volatile value

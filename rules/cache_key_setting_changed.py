@@ -70,6 +70,7 @@ NAME = "cache-key-setting-changed"
 CATEGORY = "params"
 SEVERITY = "error"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 _ALL = frozenset(("tools", "schema", "system", "messages"))
 _AFTER_TOOLS = frozenset(("schema", "system", "messages"))

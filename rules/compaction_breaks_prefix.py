@@ -49,6 +49,7 @@ NAME = "compaction-breaks-prefix"
 CATEGORY = "history"
 SEVERITY = "warning"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 
 def _tools(prompt: Prompt) -> list:

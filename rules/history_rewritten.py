@@ -56,6 +56,7 @@ NAME = "history-rewritten"
 CATEGORY = "history"
 SEVERITY = "error"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 
 def check(pair: Pair) -> Iterator[Violation]:

@@ -64,6 +64,7 @@ NAME = "system-prompt-changed"
 CATEGORY = "system"
 SEVERITY = "error"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 _SPACE = re.compile(r"\s+")
 _SHOWN = 40  # characters of the changed region shown in an excerpt

@@ -48,6 +48,7 @@ NAME = "thinking-blocks-altered"
 CATEGORY = "history"
 SEVERITY = "warning"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 
 def check(pair: Pair) -> Iterator[Violation]:

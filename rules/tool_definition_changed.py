@@ -42,6 +42,7 @@ NAME = "tool-definition-changed"
 CATEGORY = "tools"
 SEVERITY = "error"
 SCOPE = "pair"
+QUIET_ON_APPEND = True  # reports only changes to what was sent before: not run on a turn that only appends
 
 
 def parts(block: Block) -> tuple[Any, Any]:
