@@ -162,7 +162,8 @@ class ThreadTracker:
         self.live: OrderedDict[int, Thread] = OrderedDict()
         # partition -> message canon -> live threads whose head holds that message (a request is
         # only ever matched within its partition, so each partition has its own index)
-        self.by_message: dict[str | None, dict[bytes, set[int]]] = {}
+        # (a message held by one thread only, the usual case, maps to its number, not to a set)
+        self.by_message: dict[str | None, dict[bytes, int | set[int]]] = {}
         self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
         self.by_response: OrderedDict[str, int] = OrderedDict()
         self.by_conversation: OrderedDict[str, int] = OrderedDict()  # conversation id -> its thread
@@ -175,7 +176,7 @@ class ThreadTracker:
     def _index(self, t: Thread) -> None:
         index = self.by_message.setdefault(t.partition, {})
         for h in t.distinct:
-            index.setdefault(h, set()).add(t.number)
+            _add(index, h, t.number)
         self.by_shape.setdefault(t.shape, set()).add(t.number)
 
     def _unindex(self, t: Thread) -> None:
@@ -191,11 +192,7 @@ class ThreadTracker:
         if index is None:
             return
         for h in hashes:
-            bucket = index.get(h)
-            if bucket is not None:
-                bucket.discard(t.number)
-                if not bucket:
-                    del index[h]
+            _discard(index, h, t.number)
         if not index:
             del self.by_message[t.partition]
 
@@ -212,7 +209,7 @@ class ThreadTracker:
                 number = t.number
                 index = self.by_message.setdefault(t.partition, {})
                 for h in distinct - t.distinct:
-                    index.setdefault(h, set()).add(number)
+                    _add(index, h, number)
                 t.distinct = distinct
             if shape != t.shape:
                 bucket = self.by_shape.get(t.shape)
@@ -328,10 +325,10 @@ class ThreadTracker:
             j -= 1
         if j < 0:
             return None
-        bucket = index[pm[j]]
-        if len(bucket) != 1:
-            return None
-        t = self.live[next(iter(bucket))]
+        number = index[pm[j]]
+        if type(number) is not int:
+            return None  # held by more than one thread
+        t = self.live[number]
         if len(t.canons) != j + 1 or t.canons != pm[: j + 1]:
             return None
         if self._score(t, p, pm, len(t.distinct), shape, set(map(_SECTION, p.blocks))) is None:
@@ -383,7 +380,9 @@ class ThreadTracker:
             index = self.by_message.get(partition) or {}
             for h in set(pm):  # (set.intersection(dict) would walk the whole index)
                 bucket = index.get(h)
-                if bucket and len(bucket) <= COMMON_MESSAGE:
+                if type(bucket) is int:
+                    counts[bucket] = counts.get(bucket, 0) + 1
+                elif bucket and len(bucket) <= COMMON_MESSAGE:
                     for number in bucket:
                         counts[number] = counts.get(number, 0) + 1
             best_key = None
@@ -433,6 +432,34 @@ class ThreadTracker:
             self.by_conversation.move_to_end(conversation)
             if len(self.by_conversation) > 4 * self.max_threads:
                 self.by_conversation.popitem(last=False)
+
+
+def _add(index: dict[bytes, int | set[int]], h: bytes, number: int) -> None:
+    """Record that thread ``number`` holds message ``h``."""
+    held = index.get(h)
+    if held is None:
+        index[h] = number
+    elif type(held) is int:
+        if held != number:
+            index[h] = {held, number}
+    else:
+        held.add(number)
+
+
+def _discard(index: dict[bytes, int | set[int]], h: bytes, number: int) -> None:
+    """Record that thread ``number`` no longer holds message ``h``."""
+    held = index.get(h)
+    if held is None:
+        return
+    if type(held) is int:
+        if held == number:
+            del index[h]
+        return
+    held.discard(number)
+    if len(held) == 1:
+        index[h] = next(iter(held))
+    elif not held:
+        del index[h]
 
 
 def _same_request(a: Prompt, b: Prompt) -> bool:
