@@ -26,7 +26,7 @@ Why this is exact:
 Where a line's array ends is found by a scan of the *new* bytes only (strings skipped by a regular
 expression, brackets counted), so the cost per line follows what the line adds, not its length.
 
-Memory: the remembered bytes of at most ``MAX_BYTES`` (16 MiB), at most ``PER_OPENING`` lines per
+Memory: the remembered bytes of at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines per
 opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
 conversations that open alike are told apart by the full comparison), least recently used first out. The parsed values are those the request bodies
 hold anyway (the normalisers keep them for the history of each conversation).
@@ -46,7 +46,7 @@ import orjson
 KEY = b'"messages":'
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
 OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 8 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
 PER_OPENING = 8
 MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
@@ -108,29 +108,35 @@ class Splicer:
             return orjson.loads(line)
         candidates = self.seen.get(opening)
         if candidates:
-            for i in range(len(candidates) - 1, -1, -1):  # the latest first
+            best, k, cut = -1, 0, start
+            for i in range(len(candidates) - 1, -1, -1):  # the one repeating the most; the latest of equals
                 seen = candidates[i]
                 if len(seen.values) != seen.count:
                     continue
-                k, cut = _shared(line, start, seen)
-                if cut - start < MIN_SHARED:
-                    continue
+                shared, until = _shared(line, start, seen)
+                if until > cut:
+                    best, k, cut = i, shared, until
+            if best >= 0 and cut - start >= MIN_SHARED:
+                seen = candidates[best]
                 # The first k elements (the bytes up to ``cut``, a "," or the "]") are repeated.
                 found = self._parse_marked(line[:start] + self.marker_json + line[cut:])
-                if found is None:
-                    break
-                obj, values = found
-                values[0:1] = seen.values[:k]
-                del candidates[i]
-                self.bytes -= len(seen.data)
-                self.spliced += 1
-                if line[cut] == 0x5D:  # "]": no element after the repeated ones
-                    end, commas = cut, seen.commas[: k - 1]
-                else:
-                    end, more = self._ends(line, cut + 1, values, k)
-                    commas = [*seen.commas[: k - 1], cut - start, *(c - start for c in more)]
-                self._remember(opening, line, start, end, commas, values)
-                return obj
+                if found is not None:
+                    obj, values = found
+                    values[0:1] = seen.values[:k]
+                    if k == seen.count:  # the line continues that one: it takes its place
+                        del candidates[best]
+                        self.bytes -= len(seen.data)
+                        if not candidates:
+                            del self.seen[opening]
+                    # (else another conversation that opens alike, or an edit: both are kept)
+                    self.spliced += 1
+                    if line[cut] == 0x5D:  # "]": no element after the repeated ones
+                        end, commas = cut, seen.commas[: k - 1]
+                    else:
+                        end, more = self._ends(line, cut + 1, values, k)
+                        commas = [*seen.commas[: k - 1], cut - start, *(c - start for c in more)]
+                    self._remember(opening, line, start, end, commas, values)
+                    return obj
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
         # is known for sure (see the module's docstring).
         found = self._parse_marked(line[:start] + self.marker_json + b"," + line[start:])
@@ -161,7 +167,7 @@ class Splicer:
             for w, write in enumerate(writers):
                 try:
                     text = write(value)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, RecursionError):  # (nesting deeper than the writer goes)
                     continue
                 if text[:1] in _DELIMITED and line.startswith(text, pos):
                     pos += len(text)
