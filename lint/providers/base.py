@@ -107,7 +107,7 @@ class Memo:
         self.size = 0
 
 
-MAX_RECENT_BYTES = 12 * 1024 * 1024  # serialised message lists kept to compare with
+MAX_RECENT_BYTES = 16 * 1024 * 1024  # message lists kept to compare with (and their serialisation)
 MAX_RECENT = 4096  # and at most this many of them (one per conversation)
 
 
@@ -249,8 +249,10 @@ class History:
 
     @staticmethod
     def _held(recent: _Recent) -> int:
-        """About what one request's entry holds beside what its thread holds anyway."""
-        return len(recent.data or b"") + 512 + 128 * len(recent.ends)
+        """About what one request's entry holds: its serialisation (when kept), and the messages and
+        blocks themselves (their serialised size), which outlive their thread when the thread
+        tracker forgets it."""
+        return len(recent.data or b"") + (recent.ends[-1] if recent.ends else 0) + 512 + 128 * len(recent.ends)
 
     def _remember(self, opening: bytes | int, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)
