@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import mul
 from typing import Any
 
 import orjson
@@ -55,12 +56,45 @@ _SECTION_SETTINGS = {
 }
 
 
+@dataclass(slots=True, eq=False)
+class Run:
+    """Entries of the store that were last written together: a stretch of one prefix chain, in
+    chain order, sharing one expiry, one TTL and one place in the least-recently-used order.
+
+    OpenAI-style caching writes every prefix of a request's chain with one expiry and TTL, and the
+    next request of the conversation writes the same prefixes again plus a few new ones: keeping
+    them as one run turns that refresh into a few operations instead of one per prefix (see
+    :meth:`CacheSimulator.put_from`). The order of the store's entries, least recently used first,
+    is the runs' order and, within a run, the order of its members in ``keys``.
+
+    ``keys[i]`` (``i >= lo``) is a member when its entry has ``run is self`` and ``pos == i``; any
+    other key is a hole (the entry was written again since, into another run, or evicted)."""
+
+    keys: list[bytes]
+    expires: float | None
+    ttl: int | None
+    lo: int = 0  # keys[:lo] are no members any more
+    size: int = 0  # members
+    max_ready: float = float("-inf")  # no member has a (non-None) ready time above this
+
+
 @dataclass(slots=True)
 class Entry:
+    """The entry of one prefix: its size and the moment it becomes readable; its expiry and TTL
+    are those of its run."""
+
     tokens: int
-    expires: float | None
     ready: float | None
-    ttl: int | None
+    run: Run
+    pos: int  # index of the key in run.keys
+
+    @property
+    def expires(self) -> float | None:
+        return self.run.expires
+
+    @property
+    def ttl(self) -> int | None:
+        return self.run.ttl
 
 
 @dataclass(slots=True)
@@ -96,6 +130,7 @@ class TurnCache:
     blocks: list | None = field(default=None, repr=False)
     chain: list[bytes] | None = field(default=None, repr=False)
     seeds: tuple | None = field(default=None, repr=False)
+    estimates: list[int] | None = field(default=None, repr=False)  # cumulative tokens before calibration
 
     @property
     def write_multiplier(self) -> float:
@@ -170,12 +205,13 @@ def parse_time(value: str | None) -> float | None:
     """Seconds since the epoch from an ISO 8601 timestamp or a number; None when unreadable."""
     if value is None:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        pass
-    else:
-        return number / 1000.0 if number > 1e11 else number
+    if not (isinstance(value, str) and ":" in value):  # float() never reads a ':' (ISO times have one)
+        try:
+            number = float(value)
+        except ValueError:
+            pass
+        else:
+            return number / 1000.0 if number > 1e11 else number
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
@@ -208,9 +244,27 @@ _SECTION_AT = {section: 1 + i for i, section in enumerate(SECTIONS)}  # where ch
 MAX_LINKS = 50_000
 
 
+_PLAIN_SEEDS: dict[tuple[str, str | None], tuple[bytes, ...]] = {}  # chain_seeds of prompts without settings
+
+
 def chain_seeds(prompt: Prompt) -> tuple[bytes, ...]:
     """What a prompt's prefix hashes start from: the model (and OpenAI's prompt_cache_key), then
-    what each section folds in at its start."""
+    what each section folds in at its start.
+
+    Without settings they depend on the provider and the model alone, and are computed once per
+    pair (the memo holds one tuple per model name a file uses)."""
+    if not prompt.settings:
+        key = (prompt.provider, prompt.model)
+        seeds = _PLAIN_SEEDS.get(key)
+        if seeds is None:
+            if len(_PLAIN_SEEDS) > 1000:
+                _PLAIN_SEEDS.clear()
+            seeds = _PLAIN_SEEDS[key] = _chain_seeds(prompt)
+        return seeds
+    return _chain_seeds(prompt)
+
+
+def _chain_seeds(prompt: Prompt) -> tuple[bytes, ...]:
     seed = f"{prompt.provider}\x00{prompt.model}".encode()
     if prompt.provider == "openai":
         key = prompt.settings.get("prompt_cache_key")
@@ -218,17 +272,21 @@ def chain_seeds(prompt: Prompt) -> tuple[bytes, ...]:
     return (seed, *(_setting_seed(prompt, section) for section in SECTIONS))
 
 
-def prefix_chain(prompt: Prompt, prev: TurnCache | None = None, seeds: tuple[bytes, ...] | None = None) -> list[bytes]:
+def prefix_chain(
+    prompt: Prompt, prev: TurnCache | None = None, seeds: tuple[bytes, ...] | None = None, shared: int | None = None
+) -> list[bytes]:
     """The hash of every prefix (up to and including each block), model and cache-key settings in.
 
     ``prev``: the previous turn of the thread; the hashes of the blocks both turns share (from the
-    start, with the same seeds) are taken from it rather than computed again."""
+    start, with the same seeds) are taken from it rather than computed again. ``shared``: how many
+    blocks the two share, when the caller knows already (``common_prefix(prev.blocks, blocks)``)."""
     if seeds is None:
         seeds = chain_seeds(prompt)
     blocks = prompt.blocks
     k = 0
     if prev is not None and prev.chain is not None and prev.seeds == seeds:
-        k = common_prefix(prev.blocks, blocks)  # identical Block objects compare in C
+        # identical Block objects compare in C
+        k = shared if shared is not None else common_prefix(prev.blocks, blocks)
     if k:
         out = prev.chain[:k]
         h = out[-1]
@@ -255,28 +313,77 @@ def prefix_chain(prompt: Prompt, prev: TurnCache | None = None, seeds: tuple[byt
     return out
 
 
+def _running_estimates(blocks: list, known: list[int] | None, shared: int) -> list[int]:
+    """Running totals of the blocks' estimated tokens (``accumulate(token_counts(blocks))``);
+    ``known``: those of a block list whose first ``shared`` blocks are these (equal blocks, equal
+    sizes), reused rather than counted again."""
+    if not known or not shared:
+        return list(accumulate(token_counts(blocks)))
+    out = known[:shared]
+    if shared < len(blocks):
+        rest = token_counts(blocks[shared:])
+        rest[0] += out[-1]
+        out.extend(accumulate(rest))
+    return out
+
+
+_SIMULATE: dict[str, Any] = {}
+
+
+def _simulate(family: str) -> Any:
+    """The provider module's ``simulate`` for a cache family (imported on first use: the provider
+    modules import this one)."""
+    if not _SIMULATE:
+        from prefixlint.cache import anthropic, openai
+
+        _SIMULATE.update(anthropic=anthropic.simulate, openai=openai.simulate)
+    return _SIMULATE[family]
+
+
 class CacheSimulator:
     """The cache store of one file and the per-thread figures."""
 
     def __init__(self, file: str, tables: Tables | None = None) -> None:
         self.file = file
         self.tables = tables or load_tables()
-        self.store: OrderedDict[bytes, Entry] = OrderedDict()
+        self.store: dict[bytes, Entry] = {}
+        self.runs: OrderedDict[Run, None] = OrderedDict()  # least recently used first
         self.scales: OrderedDict[int, float] = OrderedDict()
         self.threads: dict[str, ThreadStats] = {}
 
     # -- store ---------------------------------------------------------------------------------
+    # The store behaves as one LRU-ordered mapping of prefix hash -> (tokens, expires, ready, ttl)
+    # in which every write moves the entry to the most recently used end and, past MAX_ENTRIES,
+    # the least recently used entry is dropped. It is kept as entries grouped in runs (see Run) so
+    # that rewriting a whole run costs the same as rewriting one entry; every operation below
+    # gives each entry the values, and the store the order, that writing the entries one by one
+    # in chain order gives.
+
+    def entries(self) -> list[tuple[bytes, Entry]]:
+        """Every entry, least recently used first (the order in which they would be evicted)."""
+        store = self.store
+        out = []
+        for run in self.runs:
+            for i in range(run.lo, len(run.keys)):
+                key = run.keys[i]
+                entry = store.get(key)
+                if entry is not None and entry.run is run and entry.pos == i:
+                    out.append((key, entry))
+        return out
+
     def probe(self, key: bytes, now: float | None) -> tuple[str, Entry | None]:
         """'hit', 'expired', 'pending' or 'absent' for the entry of one prefix."""
         entry = self.store.get(key)
         if entry is None:
             return "absent", None
-        if now is not None and entry.ready is not None and now < entry.ready - READY_DELAY:
-            return "absent", None  # written by a request logged later (an out-of-order log)
-        if now is not None and entry.expires is not None and now > entry.expires:
-            return "expired", entry
-        if now is not None and entry.ready is not None and now < entry.ready:
-            return "pending", entry
+        if now is not None:
+            ready, expires = entry.ready, entry.run.expires
+            if ready is not None and now < ready - READY_DELAY:
+                return "absent", None  # written by a request logged later (an out-of-order log)
+            if expires is not None and now > expires:
+                return "expired", entry
+            if ready is not None and now < ready:
+                return "pending", entry
         return "hit", entry
 
     def put(self, key: bytes, tokens: int, now: float | None, ttl: int | None) -> None:
@@ -286,43 +393,152 @@ class CacheSimulator:
     def put_from(self, chain: list[bytes], cum: list[int], start: int, now: float | None, ttl: int | None) -> None:
         """Write the entry of every prefix from ``chain[start]`` on, in order. A live entry is
         refreshed and stays readable; a shorter TTL never cuts a longer one (a 5m breakpoint on a 1h
-        prefix), a longer one upgrades it, and written again it is readable no later than before."""
-        store = self.store
-        get, move = store.get, store.move_to_end
+        prefix), a longer one upgrades it, and written again it is readable no later than before.
+
+        A live run whose members are exactly the next keys of the chain (the prefixes the previous
+        request of the conversation wrote) is refreshed as a whole: its members share expiry and
+        TTL, so one update gives each of them what refreshing it alone would, and moving the run to
+        the most recently used end puts them where moving them one by one in chain order would;
+        nothing is inserted meanwhile, so nothing can be evicted in between. Every other entry is
+        written on its own, exactly as before; new and rewritten entries join the run written just
+        before them when their expiry and TTL are the same."""
+        store, runs = self.store, self.runs
+        get = store.get
         expires = now + ttl if (now is not None and ttl is not None) else None
         ready = now + READY_DELAY if now is not None else None
-        for j in range(start, len(chain)):
+        tail: Run | None = None  # the run this write appends to (the most recently used one)
+        j, end = start, len(chain)
+        while j < end:
             key = chain[j]
             entry = get(key)
-            if entry is not None and (now is None or entry.expires is None or now <= entry.expires):
-                if expires is not None and entry.expires is not None and expires > entry.expires:
-                    entry.expires = expires
-                if ttl is not None:
-                    entry.ttl = max(entry.ttl or 0, ttl)
-                if ready is not None and entry.ready is not None and ready < entry.ready:
-                    entry.ready = ready
-                move(key)
-                continue
-            store[key] = Entry(cum[j], expires, ready, ttl)
-            move(key)
+            if entry is not None:
+                run = entry.run
+                old = run.expires
+                if now is None or old is None or now <= old:  # live: refreshed
+                    lo = run.lo
+                    size = len(run.keys) - lo
+                    if entry.pos == lo and run.size == size and run is not tail and (
+                        size == 1 or chain[j : j + size] == run.keys[lo:]
+                    ):
+                        if expires is not None and old is not None and expires > old:
+                            run.expires = expires
+                        if ttl is not None:
+                            kept = run.ttl or 0
+                            run.ttl = ttl if ttl > kept else kept  # max(run.ttl or 0, ttl)
+                        if ready is not None and ready < run.max_ready:
+                            for k in run.keys[lo:]:
+                                member = store[k]
+                                if member.ready is not None and ready < member.ready:
+                                    member.ready = ready
+                            run.max_ready = ready
+                        runs.move_to_end(run)
+                        tail = run
+                        j += size
+                        continue
+                    new_ttl = run.ttl
+                    if expires is not None and old is not None and expires > old:
+                        old = expires
+                    if ttl is not None:
+                        new_ttl = max(new_ttl or 0, ttl)
+                    if ready is not None and entry.ready is not None and ready < entry.ready:
+                        entry.ready = ready
+                    self._detach(entry)
+                    tail = self._attach(key, entry, old, new_ttl, tail)
+                    j += 1
+                    continue
+                self._detach(entry)  # expired: replaced by a new entry
+            store[key] = entry = Entry(cum[j], ready, None, 0)  # type: ignore[arg-type]  # run: set by _attach
+            tail = self._attach(key, entry, expires, ttl, tail)
             if len(store) > MAX_ENTRIES:
-                store.popitem(last=False)
+                self._evict()
+                if not tail.size:
+                    tail = None
+            j += 1
 
     def refresh(self, key: bytes, now: float | None) -> None:
         entry = self.store.get(key)
         if entry is not None:
-            if now is not None and entry.ttl is not None:
-                entry.expires = max(entry.expires or 0.0, now + entry.ttl)  # never moves backwards
-            self.store.move_to_end(key)
+            run = entry.run
+            expires, ttl = run.expires, run.ttl
+            if now is not None and ttl is not None:
+                expires = max(expires or 0.0, now + ttl)  # never moves backwards
+            if run.size == 1:
+                run.expires = expires
+                self.runs.move_to_end(run)
+            else:
+                self._detach(entry)
+                self._attach(key, entry, expires, ttl, None)
+
+    def _attach(self, key: bytes, entry: Entry, expires: float | None, ttl: int | None, tail: Run | None) -> Run:
+        """Make ``entry`` the most recently used one: the last member of ``tail`` (the most recently
+        used run) when it has the same expiry and TTL, else of a new run. Returns its run."""
+        if tail is None or not tail.size or tail.expires != expires or tail.ttl != ttl:
+            tail = Run([], expires, ttl)
+            self.runs[tail] = None
+        entry.run, entry.pos = tail, len(tail.keys)
+        tail.keys.append(key)
+        tail.size += 1
+        if entry.ready is not None and entry.ready > tail.max_ready:
+            tail.max_ready = entry.ready
+        return tail
+
+    def _detach(self, entry: Entry) -> None:
+        """Take ``entry`` out of its run (its key there becomes a hole)."""
+        run = entry.run
+        run.size -= 1
+        if not run.size:
+            del self.runs[run]
+            run.keys = []  # nothing refers to its keys any more
+            run.lo = 0
+            return
+        if entry.pos == run.lo:
+            run.lo += 1
+        if len(run.keys) - run.size > run.size + 64:
+            self._compact(run)
+
+    def _evict(self) -> None:
+        """Drop the least recently used entry: the first member of the first run."""
+        run = next(iter(self.runs))
+        store, keys, i = self.store, run.keys, run.lo
+        while True:
+            key = keys[i]
+            entry = store.get(key)
+            if entry is not None and entry.run is run and entry.pos == i:
+                break
+            i += 1
+        del store[key]
+        run.lo = i + 1
+        run.size -= 1
+        if not run.size:
+            del self.runs[run]
+            run.keys = []
+            run.lo = 0
+        elif len(run.keys) - run.size > run.size + 64:
+            self._compact(run)
+
+    def _compact(self, run: Run) -> None:
+        """Drop a run's holes (bounded memory: done when they outnumber its members)."""
+        store, keys = self.store, []
+        for i in range(run.lo, len(run.keys)):
+            key = run.keys[i]
+            entry = store.get(key)
+            if entry is not None and entry.run is run and entry.pos == i:
+                entry.pos = len(keys)
+                keys.append(key)
+        run.keys, run.lo = keys, 0
 
     # -- per request ---------------------------------------------------------------------------
     def observe(self, prompt: Prompt, thread_key: int, thread: str, prev: TurnCache | None, fork: bool) -> TurnCache:
-        from prefixlint.cache import anthropic, openai
-
         pricing = self.tables.model(prompt.provider, prompt.model)
         observed = parse_usage(prompt.record.usage)
-        tokens = token_counts(prompt.blocks)
-        estimate = sum(tokens)
+        blocks = prompt.blocks
+        # The blocks this request shares with the previous one of the thread (usually all of that
+        # one): their running token estimates and prefix hashes are that turn's.
+        shared = 0
+        if prev is not None and prev.blocks is not None:
+            shared = common_prefix(prev.blocks, blocks)
+        estimates = _running_estimates(blocks, prev.estimates if shared and prev is not None else None, shared)
+        estimate = estimates[-1] if estimates else 0
         scale = self.scales.get(thread_key)
         calibrated = scale is not None
         if observed is not None and observed.total and estimate:
@@ -333,8 +549,8 @@ class CacheSimulator:
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
-        # int(running * scale) for every running total, in C
-        cum = list(accumulate(tokens)) if scale == 1.0 else list(map(int, map(float(scale).__mul__, accumulate(tokens))))
+        # int(scale * running) for every running total, in C
+        cum = estimates[:] if scale == 1.0 else list(map(int, map(mul, repeat(float(scale)), estimates)))
         turn = TurnCache(
             # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
             # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
@@ -347,9 +563,9 @@ class CacheSimulator:
             calibrated=calibrated,
         )
         seeds = chain_seeds(prompt)
-        chain = prefix_chain(prompt, prev, seeds)
-        turn.blocks, turn.chain, turn.seeds = prompt.blocks, chain, seeds
-        (anthropic if turn.family == "anthropic" else openai).simulate(self, prompt, chain, turn)
+        chain = prefix_chain(prompt, prev, seeds, shared)
+        turn.blocks, turn.chain, turn.seeds, turn.estimates = blocks, chain, seeds, estimates
+        _simulate(turn.family)(self, prompt, chain, turn)
         self._count(thread, prompt, turn, prev, fork)
         return turn
 
