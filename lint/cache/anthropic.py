@@ -11,9 +11,11 @@ Source: reference/caching-rules.md (Anthropic prompt caching docs).
 
 from __future__ import annotations
 
+from itertools import compress, count, repeat
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from prefixlint.cache.simulator import last_reply
+from prefixlint.cache.simulator import Breakpoint, last_reply
 from prefixlint.model import Prompt
 
 if TYPE_CHECKING:
@@ -29,13 +31,18 @@ def _ttl_name(marker: object) -> str:
     return "5m"
 
 
-def breakpoints(prompt: Prompt, cum: list[int]):
-    from prefixlint.cache.simulator import Breakpoint
+_CACHE_CONTROL = attrgetter("cache_control")
 
+
+def breakpoints(prompt: Prompt, cum: list[int]):
+    """The request's breakpoints in block order: every block whose ``cache_control`` is an object,
+    then the last block when the request asks for automatic caching and it has no marker."""
+    blocks = prompt.blocks
     out = []
-    for i, block in enumerate(prompt.blocks):
-        if isinstance(block.cache_control, dict):
-            out.append(Breakpoint(i, block.pointer, _ttl_name(block.cache_control), False, cum[i]))
+    # indices of the blocks with a cache_control object, found in C (most blocks have none)
+    for i in compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict))):
+        block = blocks[i]
+        out.append(Breakpoint(i, block.pointer, _ttl_name(block.cache_control), False, cum[i]))
     auto = prompt.top_cache_control
     if isinstance(auto, dict) and prompt.blocks:
         last = len(prompt.blocks) - 1
