@@ -34,7 +34,7 @@ attached as a *fork*: it is diffed against the thread but does not become the th
 
 Memory is bounded: only each thread's last turn is kept, and the least recently continued threads
 are forgotten once there are more than ``max_threads`` (2,000) of them or their last turns add up
-to more than ``max_bytes`` (32 MiB of rendered prompt). A request that continues a forgotten
+to more than ``max_bytes`` (16 MiB of rendered prompt). A request that continues a forgotten
 thread starts a new one. The indexes hold only live threads, per partition.
 """
 
@@ -56,7 +56,7 @@ _CANON = attrgetter("canon")
 _SECTION = attrgetter("section")
 
 MAX_THREADS = 2000
-MAX_BYTES = 32 * 1024 * 1024  # of the live threads' last turns, as rendered (Block.size)
+MAX_BYTES = 16 * 1024 * 1024  # of the live threads' last turns, as rendered (Block.size)
 # Bounds of the search for the thread a request continues, so that a log of thousands of live
 # conversations that repeat the same messages (a canned "Continue.") stays linear:
 COMMON_MESSAGE = 256  # a message in more live threads than this is no evidence of which one
