@@ -165,28 +165,35 @@ class History:
         # The reader hands the messages a line repeats from an earlier one over as the very same
         # objects (see prefixlint.sources.splice): then they are found by identity, without
         # serialising the list at all.
-        found = self.recent.get(id(msgs[0]))
-        if found is not None and found.msgs and found.msgs[0] is msgs[0] \
-                and found.start == start and found.state is start_state:
-            for a, b in zip(msgs, found.msgs[: len(found.entries)]):
+        by_id = self.recent.get(id(msgs[0]))
+        if by_id is not None and (by_id.msgs[0] is not msgs[0] or by_id.start != start
+                                  or by_id.state is not start_state):
+            by_id = None
+        if by_id is not None:
+            for a, b in zip(msgs, by_id.msgs[: len(by_id.entries)]):
                 if a is not b:
                     break
                 k += 1
-        if not k:
+        found = by_id
+        continues = by_id is not None and k >= len(by_id.entries) - 1  # (the last message may have changed)
+        if not continues:  # compare the serialisation with the last request of the same opening
             try:
                 data = orjson.dumps(msgs)
             except TypeError:  # an integer beyond 64 bits, or nesting deeper than orjson goes
-                for i, msg in enumerate(msgs):
-                    if build(i, msg, state, blocks, messages)[3] is not None:
-                        state = False
-                return state
-            opening = self._opening(msgs, data)
-            found = self.recent.get(opening)
-            if found is not None and found.data is not None and found.start == start \
-                    and found.state is start_state:
-                k = _shared(data, found.data, found.ends)
-                if k:
-                    msgs[:k] = found.msgs[:k]  # the same values (equal bytes): keep one copy
+                if not k:
+                    for i, msg in enumerate(msgs):
+                        if build(i, msg, state, blocks, messages)[3] is not None:
+                            state = False
+                    return state
+            if data is not None:
+                opening = self._opening(msgs, data)
+                same = self.recent.get(opening)
+                if same is not None and same.data is not None and same.start == start \
+                        and same.state is start_state:
+                    shared = _shared(data, same.data, same.ends)
+                    if shared > k:
+                        found, k = same, shared
+                        msgs[:k] = same.msgs[:k]  # the same values (equal bytes): keep one copy
         ends: list[int] = []
         bcount: list[int] = []
         mcount: list[int] = []
@@ -236,7 +243,11 @@ class History:
                          after)
         if opening is not None:
             self._remember(opening, recent)
-        self._remember(id(msgs[0]), recent)  # (the entry holds msgs[0]: its id is not reused meanwhile)
+        if by_id is None or continues or len(msgs) >= len(by_id.entries):
+            # (a shorter request that repeats a conversation's opening, a title or summary call,
+            # does not take the conversation's place; the entry holds msgs[0], so its id is not
+            # reused while it is there)
+            self._remember(id(msgs[0]), recent)
         return state
 
     @staticmethod

@@ -116,6 +116,8 @@ class Splicer:
                 shared, until = _shared(line, start, seen)
                 if until > cut:
                     best, k, cut = i, shared, until
+                    if shared == seen.count:
+                        break  # all of it: the conversation this line continues
             if best >= 0 and cut - start >= MIN_SHARED:
                 seen = candidates[best]
                 # The first k elements (the bytes up to ``cut``, a "," or the "]") are repeated.
@@ -232,6 +234,13 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
         after = line[start + n : start + n + 1]
         if after == b"," or after == b"]":
             return len(seen.values), start + n
+    # The usual case after a full match: all but the last element (whose cache marker moved). A look
+    # at the bytes before the last comma comes first, then the comparison of everything before it.
+    if seen.commas:
+        c = seen.commas[-1]
+        w = max(0, c - 32)
+        if line[start + w : start + c + 1] == data[w : c + 1] and line.startswith(data[: c + 1], start):
+            return len(seen.values) - 1, start + c
     # The first byte that differs, then the last comma between elements before it.
     step = 4096
     lo = 0
