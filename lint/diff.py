@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import accumulate
 from operator import attrgetter
 from typing import Any
 
 from prefixlint.model import SECTIONS, Block, Prompt
-from prefixlint.providers.base import common_prefix, hashes, token_counts
+from prefixlint.providers.base import common_prefix, token_counts
 from prefixlint.volatile import excerpt
 
 EXCERPT_WIDTH = 40
@@ -143,13 +144,44 @@ def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
     return found
 
 
-def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
-    if section == "messages":
-        return list(map(_CANON if canonical else _MESSAGE_HASH, prompt.messages))
-    sections, values = _columns(prompt)
+def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
+    """The blocks of some sections, in order, found in the prompt's column of sections (in C)
+    rather than by a look at every block (a long conversation has hundreds)."""
+    column = _columns(prompt)[0]
+    blocks = prompt.blocks
+    if len(sections) == 1:
+        count = column.count(sections[0])
+        if not count:
+            return []
+        start = column.index(sections[0])
+        if column[start + count - 1] == sections[0] and column[start : start + count].count(sections[0]) == count:
+            return blocks[start : start + count]  # one run, as providers lay sections out
+    return [b for b, s in zip(blocks, column) if s in sections]
+
+
+def _column(prompt: Prompt, canonical: bool = False) -> list[bytes]:
+    """The hash (or canonical hash) of every block of a prompt, computed once."""
+    values = _columns(prompt)[1]
     column = values.get(canonical)
     if column is None:
         column = values[canonical] = list(map(_CANON if canonical else _MESSAGE_HASH, prompt.blocks))
+    return column
+
+
+def running_tokens(prompt: Prompt) -> list[int]:
+    """Running totals of the blocks' estimated tokens, computed once per prompt (the previous turn's
+    were computed when it was the new one)."""
+    found = prompt.derived.get("running tokens")
+    if found is None:
+        found = prompt.derived["running tokens"] = list(accumulate(token_counts(prompt.blocks)))
+    return found
+
+
+def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
+    if section == "messages":
+        return list(map(_CANON if canonical else _MESSAGE_HASH, prompt.messages))
+    sections = _columns(prompt)[0]
+    column = _column(prompt, canonical)
     count = sections.count(section)
     if not count:
         return []
@@ -188,14 +220,14 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
 def compare(prev: Prompt, new: Prompt) -> Change:
     """Where ``new`` stops extending ``prev``, what kind of change it is, with an excerpt."""
     pb, nb = prev.blocks, new.blocks
-    i = common_prefix(hashes(pb), hashes(nb))
-    new_tokens = token_counts(nb)
+    i = common_prefix(_column(prev), _column(new))
+    prev_running, new_running = running_tokens(prev), running_tokens(new)
     change = Change(
         kind="identical",
         shared_blocks=i,
-        shared_tokens=sum(new_tokens[:i]),
-        prev_tokens=sum(token_counts(pb)),
-        new_tokens=sum(new_tokens),
+        shared_tokens=new_running[i - 1] if i else 0,
+        prev_tokens=prev_running[-1] if prev_running else 0,
+        new_tokens=new_running[-1] if new_running else 0,
     )
     if prev.model != new.model:
         change.model = (prev.model, new.model)

@@ -18,7 +18,7 @@ from prefixlint.cache.simulator import CacheSimulator, ThreadStats, TurnCache, i
 from prefixlint.cache.tables import load_tables
 from prefixlint.chains import is_carried
 from prefixlint.config import any_match
-from prefixlint.diff import compare
+from prefixlint.diff import blocks_of, compare
 from prefixlint.model import (
     SEVERITY_RANK,
     BodyError,
@@ -231,7 +231,7 @@ class Linter:
         content = derived.get(("reads", rule.reads))
         if content is None:
             content = derived["reads", rule.reads] = digest(b"".join(
-                b.pointer.encode() + b.hash for b in ctx.prompt.blocks if b.section in rule.reads
+                b.pointer.encode() + b.hash for b in blocks_of(ctx.prompt, rule.reads)
             ))
         key = (rule.code, content)
         found = self._memo.get(key)

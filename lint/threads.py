@@ -49,11 +49,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from prefixlint.chains import chain_key, extend
+from prefixlint.diff import blocks_of
 from prefixlint.model import Prompt
 from prefixlint.providers.base import digest
 
 _CANON = attrgetter("canon")
 _SECTION = attrgetter("section")
+_SIZE = attrgetter("size")
 
 MAX_THREADS = 2000
 MAX_BYTES = 16 * 1024 * 1024  # of the live threads' last turns, as rendered (Block.size)
@@ -99,11 +101,11 @@ class Assignment:
 
 
 def _tools_key(p: Prompt) -> bytes:
-    return digest(b"".join(sorted(b.canon for b in p.blocks if b.section == "tools")))
+    return digest(b"".join(sorted(map(_CANON, blocks_of(p, ("tools",))))))
 
 
 def _system_key(p: Prompt) -> bytes:
-    return digest(b"".join(b.canon for b in p.blocks if b.section == "system"))
+    return digest(b"".join(map(_CANON, blocks_of(p, ("system",)))))
 
 
 def _text_of(p: Prompt, index: int) -> str:
@@ -224,7 +226,7 @@ class ThreadTracker:
         if t.head is not p:
             t.first_text = None
         t.head = p
-        t.size = sum([b.size for b in p.blocks])
+        t.size = sum(map(_SIZE, p.blocks))
         self.bytes += t.size
         t.seen = self.seq
         self.live.move_to_end(t.number)
