@@ -47,11 +47,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import compress, count, repeat
+from operator import attrgetter
 from typing import Any
 
 from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Prompt, Violation
 from prefixlint.rulebase import RequestContext
+
+_CACHE_CONTROL = attrgetter("cache_control")
 
 CODE = "PL601"
 NAME = "too-many-breakpoints"
@@ -108,8 +112,11 @@ def _markers(prompt: Prompt) -> list[Marker]:
         for i, tool in enumerate(tools):
             if isinstance(tool, dict) and isinstance(tool.get("cache_control"), dict):
                 out.append(_marker(f"/tools/{i}", tool["cache_control"]))
-    for block in prompt.blocks:
-        if block.section != "tools" and isinstance(block.cache_control, dict):
+    blocks = prompt.blocks
+    # the blocks with a cache_control object, found in C (most blocks have none)
+    for i in compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict))):
+        block = blocks[i]
+        if block.section != "tools":
             out.append(_marker(block.pointer, block.cache_control))
     if isinstance(prompt.top_cache_control, dict):
         out.append(_marker("/cache_control", prompt.top_cache_control, automatic=True))
