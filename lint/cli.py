@@ -7,6 +7,7 @@ unreadable input print one line ``prefixlint: error: ...`` on stderr and exit wi
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -593,4 +594,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 reconfigure(errors="backslashreplace")
             except (ValueError, OSError):
                 pass
+    # Parsing a log creates millions of objects and almost no reference cycles: the cyclic garbage
+    # collector's default pace (a pass every 700 new objects, over everything alive) cost 7-11% of
+    # a run and found less than a thousand objects to free on a 1.4 GB log. Collect less often.
+    gc.freeze()  # what start-up created is never garbage
+    gc.set_threshold(10_000, 20, 10)
     typer.main.get_command(app).main(args=list(argv) if argv is not None else None, prog_name=PROG)
