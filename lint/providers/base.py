@@ -165,9 +165,12 @@ class History:
         # The reader hands the messages a line repeats from an earlier one over as the very same
         # objects (see prefixlint.sources.splice): then they are found by identity, without
         # serialising the list at all.
-        by_id = self.recent.get(id(msgs[0]))
-        if by_id is not None and (by_id.msgs[0] is not msgs[0] or by_id.start != start
-                                  or by_id.state is not start_state):
+        # Keyed by the second message (the first is often a system prompt that every conversation
+        # of an agent shares, the second its task).
+        anchor = 1 if len(msgs) > 1 else 0
+        by_id = self.recent.get(id(msgs[anchor]))
+        if by_id is not None and (len(by_id.msgs) <= anchor or by_id.msgs[anchor] is not msgs[anchor]
+                                  or by_id.start != start or by_id.state is not start_state):
             by_id = None
         if by_id is not None:
             for a, b in zip(msgs, by_id.msgs[: len(by_id.entries)]):
@@ -245,9 +248,9 @@ class History:
             self._remember(opening, recent)
         if by_id is None or continues or len(msgs) >= len(by_id.entries):
             # (a shorter request that repeats a conversation's opening, a title or summary call,
-            # does not take the conversation's place; the entry holds msgs[0], so its id is not
-            # reused while it is there)
-            self._remember(id(msgs[0]), recent)
+            # does not take the conversation's place; the entry holds the anchor message, so its id
+            # is not reused while it is there)
+            self._remember(id(msgs[anchor]), recent)
         return state
 
     @staticmethod
