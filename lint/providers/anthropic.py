@@ -114,6 +114,7 @@ def content_parts(block: Any, pointer: str) -> list[tuple[bytes, bytes]]:
 
 
 _TOOLS = ListMemo()  # tool lists already built (their blocks and server-tool settings)
+_SYSTEM = ListMemo()  # system prompts (as a list of blocks) already built
 _HISTORY = History()  # messages already built: see prefixlint.providers.base.History
 
 
@@ -169,15 +170,22 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
         if system:
             blocks.append(make_block("system", "/system", "text", system, [text_part(system)]))
     elif system is not None:
-        for i, item in enumerate(expect_list(system, "/system")):
-            pointer = f"/system/{i}"
-            item = expect_dict(item, pointer)
-            blocks.append(
-                make_block(
-                    "system", pointer, str(item.get("type", "text")), item, content_parts(item, pointer),
-                    cache_control=item.get("cache_control"),
+        raw, done = _SYSTEM.lookup(expect_list(system, "/system"))
+        if done is not None:
+            blocks.extend(done[0])
+            system[:] = done[1]  # equal values: keep one copy
+        else:
+            first = len(blocks)
+            for i, item in enumerate(system):
+                pointer = f"/system/{i}"
+                item = expect_dict(item, pointer)
+                blocks.append(
+                    make_block(
+                        "system", pointer, str(item.get("type", "text")), item, content_parts(item, pointer),
+                        cache_control=item.get("cache_control"),
+                    )
                 )
-            )
+            _SYSTEM.store(raw, (blocks[first:], system[:]))
 
     _HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message)
 
