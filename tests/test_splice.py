@@ -322,15 +322,15 @@ HOSTILE = {
     "whole array in a string first": (
         line(b"]}}", b'{"note":' + orjson.dumps('"messages":[' + ARRAY.decode()) + b',"request":{"model":"m","messages":['), SPLICED),
     # (a key that ends with an escaped quote and messages: the key's bytes, after a backslash)
-    "key text at the end of a key": (line(b"]}}", b'{"x\\"messages":[1],"request":{"model":"m","messages":['), WHOLE),
-    "key text at the end of a key, array": (line(b"]}}", b'{"request":{"x\\"messages":[' + ARRAY + b'],"messages":['), WHOLE),
+    "key text at the end of a key": (line(b"]}}", b'{"x\\"messages":[1],"request":{"model":"m","messages":['), SPLICED),  # (a later occurrence of the key is the array)
+    "key text at the end of a key, array": (line(b"]}}", b'{"request":{"x\\"messages":[' + ARRAY + b'],"messages":['), SPLICED),  # (a later occurrence of the key is the array)
     "key text at the end of a value": (line(b"]}}", b'{"x":"a\\"messages":[1],"request":{"model":"m","messages":['), RAISES),
     "key after an escaped backslash (invalid)": (line(b"]}}", b'{"note":"x\\\\"messages":['), RAISES),
     "key after a closed string (invalid)": (line(b"]}}", b'{"note":"x""messages":['), RAISES),
     # "messages" not followed by an array
     "messages is a string": (b'{"request":{"messages":' + orjson.dumps(ARRAY.decode()) + b"}}", WHOLE),
     "messages is an object": (b'{"request":{"messages":{"list":[' + ARRAY + b"]}}}", WHOLE),
-    "messages is null, array later": (b'{"meta":{"messages":null},"request":{"model":"m","messages":[' + ARRAY + b"]}}", WHOLE),
+    "messages is null, array later": (b'{"meta":{"messages":null},"request":{"model":"m","messages":[' + ARRAY + b"]}}", SPLICED),  # (a later occurrence of the key is the array)
     "space before the colon": (b'{"request":{"model":"m","messages" :[' + ARRAY + b"]}}", WHOLE),
     "empty array first": (b'{"meta":{"messages":[]},"request":{"model":"m","messages":[' + ARRAY + b"]}}", WHOLE),
     # empty arrays, arrays of scalars

@@ -261,16 +261,19 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
 
 def _array_start(line: bytes) -> int:
     """Offset just after the ``[`` of the first ``"messages":`` array of a line, or -1."""
-    i = line.find(KEY)
-    if i <= 0 or line[i - 1] == 0x5C:  # (a backslash: not a key but text inside a string)
-        return -1
-    j = i + len(KEY)
     n = len(line)
-    while j < n and line[j] in _WS:
-        j += 1
-    if j >= n or line[j] != 0x5B:  # "["
-        return -1
-    return j + 1
+    i = line.find(KEY)
+    for _ in range(4):  # (the first occurrences may be a key of the same name that is no array)
+        if i <= 0:
+            return -1
+        if line[i - 1] != 0x5C:  # (a backslash: not a key but text inside a string)
+            j = i + len(KEY)
+            while j < n and line[j] in _WS:
+                j += 1
+            if j < n and line[j] == 0x5B:  # "["
+                return j + 1
+        i = line.find(KEY, i + len(KEY))
+    return -1
 
 
 def _value_end(line: bytes, pos: int) -> int:
