@@ -178,8 +178,13 @@ def running_tokens(prompt: Prompt) -> list[int]:
 
 
 def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
-    if section == "messages":
-        return list(map(_CANON if canonical else _MESSAGE_HASH, prompt.messages))
+    if section == "messages":  # (kept with the prompt: its next turn compares with it again)
+        found = prompt.derived.get(("message units", canonical))
+        if found is None:
+            found = prompt.derived["message units", canonical] = list(
+                map(_CANON if canonical else _MESSAGE_HASH, prompt.messages)
+            )
+        return found
     sections = _columns(prompt)[0]
     column = _column(prompt, canonical)
     count = sections.count(section)
@@ -220,7 +225,11 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
 def compare(prev: Prompt, new: Prompt) -> Change:
     """Where ``new`` stops extending ``prev``, what kind of change it is, with an excerpt."""
     pb, nb = prev.blocks, new.blocks
-    i = common_prefix(_column(prev), _column(new))
+    # The blocks both share from the start: the same objects (compared in C), then equal hashes.
+    i = common_prefix(pb, nb)
+    n = min(len(pb), len(nb))
+    while i < n and pb[i].hash == nb[i].hash:
+        i += 1
     prev_running, new_running = running_tokens(prev), running_tokens(new)
     change = Change(
         kind="identical",

@@ -172,6 +172,9 @@ class Linter:
             thread = assignment.thread
             prev_cache = thread.cache if assignment.prev is not None else None
             cache = sim.observe(prompt, thread.number, thread.id, prev_cache, assignment.fork)
+            if cache.estimates is not None and cache.blocks is prompt.blocks:
+                # the running token totals the cache model counted are those compare() needs
+                prompt.derived.setdefault("running tokens", cache.estimates)
             if not assignment.fork:
                 thread.cache = cache
             turn = _Turn(record, prompt, thread.id, thread.signature, assignment.turn, cache, prev_cache)
