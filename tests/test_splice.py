@@ -733,3 +733,66 @@ def test_engine_report_is_the_same_without_splicing(tmp_path, monkeypatch, log, 
     assert report["summary"]["requests"] > 5
     if log != "clean-agent-session":
         assert report["findings"]  # (a report with something in it)
+
+
+# --------------------------------------------------------------------------------------------------
+# Tool definitions and a system prompt sent before the messages, the same on every turn
+
+TOOLS = [{"name": f"tool_{i}", "description": text(i, 300), "input_schema": {
+    "type": "object", "properties": {"path": {"type": "string"}, "n": {"type": "integer"}}}} for i in range(6)]
+SYSTEM = [{"type": "text", "text": text(99, 2000), "cache_control": {"type": "ephemeral"}}]
+
+
+def agent_line(history: list, turn: int, tools: list = TOOLS, system: list = SYSTEM, writer=orjson.dumps) -> bytes:
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 1024, "system": system, "tools": tools,
+            "messages": history}
+    return writer({"timestamp": f"2026-01-01T00:00:{turn:02d}Z", "session": "s1", "request": body})
+
+
+@pytest.mark.parametrize("writer", list(WRITERS), ids=list(WRITERS))
+def test_tools_and_system_before_the_messages_are_reused(writer):
+    s = Splicer()
+    history = conversation(2)
+    first = check(s, agent_line(history, 0, writer=WRITERS[writer]))
+    for turn in range(1, 5):
+        history.append(message(len(history), seed=turn))
+        got = check(s, agent_line(history, turn, writer=WRITERS[writer]))
+        # the very same objects as the first line's: not parsed again
+        assert all(a is b for a, b in zip(got["request"]["tools"], first["request"]["tools"]))
+        assert got["request"]["system"][0] is first["request"]["system"][0]
+        assert got["request"]["tools"] is not first["request"]["tools"]  # (a list of its own)
+    assert counts(s) == (1, 4)
+
+
+def test_changed_tools_are_parsed_and_remembered():
+    s = Splicer()
+    history = conversation(2)
+    check(s, agent_line(history, 0))
+    other = TOOLS[:3] + [{"name": "write", "description": text(7, 400), "input_schema": {"type": "object"}}]
+    for turn in range(1, 7):  # a main agent and a subagent with other tools, alternating
+        history.append(message(len(history), seed=turn))
+        tools = other if turn % 2 else TOOLS
+        got = check(s, agent_line(history, turn, tools=tools))
+        assert [t["name"] for t in got["request"]["tools"]] == [t["name"] for t in tools]
+    assert len(s.before[b'"tools":']) == 2  # both lists are kept
+
+
+def test_a_tools_key_in_the_system_text_or_deeper_is_exact():
+    s = Splicer()
+    history = conversation(2)
+    system = [{"type": "text", "text": 'use "tools": [1, 2] wisely ' + text(5, 1500)}]
+    nested = {"model": "m", "metadata": {"tools": [{"name": "x"}] * 40}, "system": system, "tools": TOOLS,
+              "messages": history}
+    for turn in range(3):
+        check(s, orjson.dumps({"turn": turn, "request": nested}))
+        history.append(message(len(history), seed=turn))
+
+
+def test_an_array_before_the_messages_that_ends_differently_is_parsed():
+    s = Splicer()
+    history = conversation(2)
+    check(s, agent_line(history, 0))
+    history.append(message(2, seed=1))
+    check(s, agent_line(history, 1, tools=TOOLS + [{"name": "more"}]))  # the old list is its prefix
+    history.append(message(3, seed=2))
+    check(s, agent_line(history, 2, tools=TOOLS[:-1]))  # a prefix of the old list

@@ -149,11 +149,15 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
     tools = body.get("tools")
     if tools is not None:
         tools = expect_list(tools, "/tools")
-        raw, done = _TOOLS.lookup(tools)
+        done = _TOOLS.same_as_last(tools)
+        raw = None
+        if done is None:
+            raw, done = _TOOLS.lookup(tools)
         if done is not None:
             blocks.extend(done[0])
             settings.update(done[1])
             tools[:] = done[2]  # equal values: keep one copy
+            _TOOLS.keep_last(done[2], done)
         else:
             for i, tool in enumerate(tools):
                 pointer = f"/tools/{i}"
@@ -163,17 +167,23 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
                     settings[label] = Setting(label, pointer, without_cache_control(tool))
                     continue
                 blocks.append(_tool_block(tool, pointer))
-            _TOOLS.store(raw, (blocks[:], dict(settings), tools[:]))
+            done = (blocks[:], dict(settings), tools[:])
+            _TOOLS.store(raw, done)
+            _TOOLS.keep_last(done[2], done)
 
     system = body.get("system")
     if isinstance(system, str):
         if system:
             blocks.append(make_block("system", "/system", "text", system, [text_part(system)]))
     elif system is not None:
-        raw, done = _SYSTEM.lookup(expect_list(system, "/system"))
+        done = _SYSTEM.same_as_last(expect_list(system, "/system"))
+        raw = None
+        if done is None:
+            raw, done = _SYSTEM.lookup(system)
         if done is not None:
             blocks.extend(done[0])
             system[:] = done[1]  # equal values: keep one copy
+            _SYSTEM.keep_last(done[1], done)
         else:
             first = len(blocks)
             for i, item in enumerate(system):
@@ -185,7 +195,9 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
                         cache_control=item.get("cache_control"),
                     )
                 )
-            _SYSTEM.store(raw, (blocks[first:], system[:]))
+            done = (blocks[first:], system[:])
+            _SYSTEM.store(raw, done)
+            _SYSTEM.keep_last(done[1], done)
 
     _HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message)
 

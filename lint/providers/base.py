@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from operator import attrgetter
+from operator import attrgetter, is_
 from typing import Any
 
 import orjson
@@ -46,11 +46,24 @@ class ListMemo:
     """Whole lists (a request's tool definitions) already normalised, by their serialisation.
     Bounded: cleared when it holds ``limit`` lists."""
 
-    __slots__ = ("entries", "limit")
+    __slots__ = ("entries", "limit", "last")
 
     def __init__(self, limit: int = 64) -> None:
         self.entries: dict[bytes, Any] = {}
         self.limit = limit
+        self.last: tuple[list[Any], Any] | None = None  # (the kept items, the result) of the last list
+
+    def same_as_last(self, value: list[Any]) -> Any:
+        """What was built for the last list, when ``value`` holds the very same item objects (the
+        reader hands a re-sent list over that way: see prefixlint.sources.splice); else None."""
+        last = self.last
+        if last is not None and len(value) == len(last[0]) and all(map(is_, value, last[0])):
+            return last[1]
+        return None
+
+    def keep_last(self, items: list[Any], result: Any) -> None:
+        """Remember the items the request now holds (the kept copies) and their result."""
+        self.last = (items, result)
 
     def lookup(self, value: list[Any]) -> tuple[bytes | None, Any]:
         """(the key to ``store`` under, what was stored for an equal list or None)."""

@@ -129,14 +129,20 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     tools = body.get("tools")
     if tools is not None:
         tools = expect_list(tools, "/tools")
-        raw, done = _CHAT_TOOLS.lookup(tools)
+        done = _CHAT_TOOLS.same_as_last(tools)
+        raw = None
+        if done is None:
+            raw, done = _CHAT_TOOLS.lookup(tools)
         if done is not None:
             blocks.extend(done[0])
             tools[:] = done[1]  # equal values: keep one copy
+            _CHAT_TOOLS.keep_last(done[1], done)
         else:
             for i, tool in enumerate(tools):
                 blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
-            _CHAT_TOOLS.store(raw, (blocks[:], tools[:]))
+            done = (blocks[:], tools[:])
+            _CHAT_TOOLS.store(raw, done)
+            _CHAT_TOOLS.keep_last(done[1], done)
     legacy_functions = body.get("functions")
     if isinstance(legacy_functions, list):
         for i, fn in enumerate(legacy_functions):

@@ -23,13 +23,22 @@ Why this is exact:
   an array) falls back to parsing the whole line, so that a malformed line is reported exactly as
   before.
 
-Where a line's array ends is found by a scan of the *new* bytes only (strings skipped by a regular
-expression, brackets counted), so the cost per line follows what the line adds, not its length.
+The tool definitions and a system prompt given as blocks, sent before the messages and the same on
+every turn, are cut out the same way when they repeat, byte for byte up to their ``]``, one of the
+last few arrays seen under that key (each with its own marker): the request then holds the very
+same tool objects as before, which the normalisers recognise without serialising them again.
 
-Memory: the remembered bytes of at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines per
-opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
-conversations that open alike are told apart by the full comparison), least recently used first out. The parsed values are those the request bodies
-hold anyway (the normalisers keep them for the history of each conversation).
+Where a line's array ends is found from its *new* elements only: each is written again from its
+parsed value the way the log writes (compact, or Python's spaced and escaped JSON: whichever
+matched last) and compared with the line's bytes; an element written some other way is scanned
+(strings skipped by a regular expression, brackets counted). The cost per line follows what the
+line adds, not its length.
+
+Memory: the remembered arrays hold at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines
+per opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
+conversations that open alike are told apart by the full comparison), least recently used first
+out; and the last ``PER_OPENING`` tool lists and system prompts. The parsed values are those the
+request bodies hold anyway (the normalisers keep them for the history of each conversation).
 """
 
 from __future__ import annotations
@@ -44,6 +53,9 @@ from typing import Any
 import orjson
 
 KEY = b'"messages":'
+# Arrays a request sends before its messages, unchanged from turn to turn: cut out too.
+BEFORE = (b'"system":', b'"tools":')
+MIN_BEFORE = 1024  # bytes before the messages worth looking at for them
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
 OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
 MAX_BYTES = 8 * 1024 * 1024
@@ -88,7 +100,7 @@ class _Seen:
 class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
-    __slots__ = ("marker", "marker_json", "seen", "bytes", "spliced", "whole", "writers")
+    __slots__ = ("marker", "marker_json", "seen", "bytes", "spliced", "whole", "writers", "before", "markers")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
@@ -98,6 +110,10 @@ class Splicer:
         self.spliced = 0  # lines parsed in part (for tests and the benchmark)
         self.whole = 0
         self.writers = list(_WRITERS)  # the one that wrote this log's last element first
+        # The arrays a request sends before its messages, the same on every turn (tool definitions,
+        # a system prompt as blocks): per key, the latest few, as (bytes, values).
+        self.before: dict[bytes, list[tuple[bytes, list[Any]]]] = {key: [] for key in BEFORE}
+        self.markers = {key: orjson.dumps(f"{self.marker}-{key[1:-2].decode()}") for key in BEFORE}
 
     def loads(self, line: bytes) -> Any:
         """The parsed line; raises ``orjson.JSONDecodeError`` exactly when ``orjson.loads`` does."""
@@ -121,7 +137,8 @@ class Splicer:
             if best >= 0 and cut - start >= MIN_SHARED:
                 seen = candidates[best]
                 # The first k elements (the bytes up to ``cut``, a "," or the "]") are repeated.
-                found = self._parse_marked(line[:start] + self.marker_json + line[cut:])
+                head, before = self._head(line, start)
+                found = self._parse_marked(head + self.marker_json + line[cut:], before)
                 if found is not None:
                     obj, values = found
                     values[0:1] = seen.values[:k]
@@ -141,7 +158,8 @@ class Splicer:
                     return obj
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
         # is known for sure (see the module's docstring).
-        found = self._parse_marked(line[:start] + self.marker_json + b"," + line[start:])
+        head, before = self._head(line, start)
+        found = self._parse_marked(head + self.marker_json + b"," + line[start:], before)
         self.whole += 1
         if found is None:
             return orjson.loads(line)
@@ -191,15 +209,72 @@ class Splicer:
             pos += 1
         return -1, commas
 
-    def _parse_marked(self, stub: bytes) -> tuple[Any, list[Any]] | None:
-        """The parsed ``stub`` and its array whose first element is the marker; None when the stub
-        does not parse or the marked array is not found where it may be."""
+    def _parse_marked(self, stub: bytes, before: list[tuple]) -> tuple[Any, list[Any]] | None:
+        """The parsed ``stub`` and its array whose first element is the marker (the messages);
+        the arrays cut or marked before them (``before``, see :meth:`_head`) are filled in and
+        remembered. None when the stub does not parse or a marked array is not found where it may
+        be (then the caller parses the line whole)."""
         try:
             obj = orjson.loads(stub)
         except orjson.JSONDecodeError:
             return None
-        values = _find_marked(obj, self.marker, 0)
-        return None if values is None else (obj, values)
+        if not before:
+            values = _find_marked(obj, self.marker, 0)
+            return None if values is None else (obj, values)
+        names = [self.marker, *(f"{self.marker}-{site[2][1:-2].decode()}" for site in before)]
+        found = _find_all_marked(obj, names)
+        if found is None:
+            return None
+        for name, (line, start, key, repeated) in zip(names[1:], before):
+            values = found[name]
+            if repeated is not None:  # the very same array as an earlier line's: its values again
+                values[0:1] = repeated[1]
+                continue
+            del values[0]
+            end, _ = self._ends(line, start, values, 0)
+            while end > start and line[end - 1] in _WS:
+                end -= 1
+            if end > start and len(values) < 4096:
+                kept = self.before[key]
+                kept.append((line[start:end], values[:]))
+                if len(kept) > PER_OPENING:
+                    del kept[0]
+        return obj, found[self.marker]
+
+    def _head(self, line: bytes, start: int) -> tuple[bytes, list[tuple]]:
+        """``line[:start]`` (what comes before the messages) with the tool and system arrays it
+        holds cut out where they repeat an earlier line's (byte for byte, up to their "]"), a
+        marker in their place, or marked to be remembered; and those sites, in order."""
+        sites = []
+        for key in BEFORE:
+            at = _array_start(line, key, start)
+            if at < 0 or line[at : at + 1] == b"]":
+                continue
+            repeated = None
+            cut = at
+            for kept in reversed(self.before[key]):
+                if line.startswith(kept[0], at):
+                    end = at + len(kept[0])
+                    while end < start and line[end] in _WS:
+                        end += 1
+                    if line[end : end + 1] == b"]":
+                        repeated, cut = kept, end
+                        break
+            if repeated is None and start - at < MIN_BEFORE:
+                continue  # (too short to be worth it)
+            sites.append((at, cut, key, repeated))
+        if not sites:
+            return line[:start], []
+        sites.sort()
+        pieces = []
+        pos = 0
+        for at, cut, key, repeated in sites:
+            if at < pos:  # one inside the other: not worth sorting out
+                return line[:start], []
+            pieces += (line[pos:at], self.markers[key], b"" if repeated else b",")
+            pos = cut
+        pieces.append(line[pos:start])
+        return b"".join(pieces), [(line, at, key, repeated) for at, _, key, repeated in sites]
 
     def _remember(self, opening: bytes, line: bytes, start: int, end: int, commas: list[int],
                   values: list[Any]) -> None:
@@ -259,20 +334,21 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
     return j, start + seen.commas[j - 1]
 
 
-def _array_start(line: bytes) -> int:
-    """Offset just after the ``[`` of the first ``"messages":`` array of a line, or -1."""
-    n = len(line)
-    i = line.find(KEY)
+def _array_start(line: bytes, key: bytes = KEY, limit: int | None = None) -> int:
+    """Offset just after the ``[`` of the array of the first ``key`` (``"messages":``) of a line,
+    before ``limit``; or -1."""
+    n = len(line) if limit is None else limit
+    i = line.find(key, 0, n)
     for _ in range(4):  # (the first occurrences may be a key of the same name that is no array)
         if i <= 0:
             return -1
         if line[i - 1] != 0x5C:  # (a backslash: not a key but text inside a string)
-            j = i + len(KEY)
+            j = i + len(key)
             while j < n and line[j] in _WS:
                 j += 1
             if j < n and line[j] == 0x5B:  # "["
                 return j + 1
-        i = line.find(KEY, i + len(KEY))
+        i = line.find(key, i + len(key), n)
     return -1
 
 
@@ -294,6 +370,26 @@ def _value_end(line: bytes, pos: int) -> int:
             if depth <= 0:
                 return m.end() if depth == 0 else -1
     return -1
+
+
+def _find_all_marked(obj: Any, names: list[str]) -> dict[str, list[Any]] | None:
+    """The array each marker heads (arrays inside objects only, at most MAX_DEPTH deep); None
+    unless every marker is found, each exactly once."""
+    found: dict[str, list[Any]] = {}
+    stack = [(obj, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, list):
+            if node and type(node[0]) is str and node[0] in names:
+                if node[0] in found:
+                    return None
+                found[node[0]] = node
+            continue
+        if isinstance(node, dict) and depth < MAX_DEPTH:
+            for value in node.values():
+                if isinstance(value, (list, dict)):
+                    stack.append((value, depth + 1))
+    return found if len(found) == len(names) else None
 
 
 def _find_marked(node: Any, marker: str, depth: int) -> list[Any] | None:
