@@ -311,20 +311,21 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
             return len(seen.values), start + n
     # The usual case after a full match: all but the last element (whose cache marker moved). A look
     # at the bytes before the last comma comes first, then the comparison of everything before it.
+    view = memoryview(data)  # (compared in place, without copies)
     if seen.commas:
         c = seen.commas[-1]
         w = max(0, c - 32)
-        if line[start + w : start + c + 1] == data[w : c + 1] and line.startswith(data[: c + 1], start):
+        if line.startswith(view[w : c + 1], start + w) and line.startswith(view[: c + 1], start):
             return len(seen.values) - 1, start + c
     # The first byte that differs, then the last comma between elements before it.
     step = 4096
     lo = 0
-    while lo < n and line[start + lo : start + lo + step] == data[lo : lo + step]:
+    while lo < n and line.startswith(view[lo : lo + step], start + lo):
         lo += step
     hi = min(n, lo + step)
     while hi - lo > 1:  # data[:lo] is repeated, data[:hi] is not (or hi == n)
         mid = (lo + hi) // 2
-        if line[start + lo : start + mid] == data[lo:mid]:
+        if line.startswith(view[lo:mid], start + lo):
             lo = mid
         else:
             hi = mid
