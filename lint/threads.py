@@ -44,7 +44,7 @@ import heapq
 
 import re
 from collections import OrderedDict
-from operator import attrgetter
+from operator import attrgetter, is_
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,12 +100,32 @@ class Assignment:
     prompt: Prompt | None = None  # the prompt as linted: the effective prompt of a chained request
 
 
-def _tools_key(p: Prompt) -> bytes:
-    return digest(b"".join(sorted(map(_CANON, blocks_of(p, ("tools",))))))
+class _SectionKeys:
+    """The digest of a section's blocks, remembered for the last few block lists: a request of an
+    agent loop holds the very same tool and system Block objects as the previous one (the
+    normalisers reuse them), so the digest is found by identity instead of computed again."""
+
+    __slots__ = ("section", "ordered", "last")
+
+    def __init__(self, section: str, ordered: bool) -> None:
+        self.section, self.ordered = section, ordered
+        self.last: list[tuple[list[Any], bytes]] = []
+
+    def __call__(self, p: Prompt) -> bytes:
+        blocks = blocks_of(p, (self.section,))
+        for kept, key in self.last:
+            if len(kept) == len(blocks) and all(map(is_, kept, blocks)):
+                return key
+        canons = list(map(_CANON, blocks))
+        key = digest(b"".join(canons if self.ordered else sorted(canons)))
+        self.last.append((blocks, key))
+        if len(self.last) > 8:
+            del self.last[0]
+        return key
 
 
-def _system_key(p: Prompt) -> bytes:
-    return digest(b"".join(map(_CANON, blocks_of(p, ("system",)))))
+_tools_key = _SectionKeys("tools", ordered=False)  # (a reordered tool list is the same set)
+_system_key = _SectionKeys("system", ordered=True)
 
 
 def _text_of(p: Prompt, index: int) -> str:
