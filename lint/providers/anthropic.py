@@ -149,15 +149,11 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
     tools = body.get("tools")
     if tools is not None:
         tools = expect_list(tools, "/tools")
-        done = _TOOLS.same_as_last(tools)
-        raw = None
-        if done is None:
-            raw, done = _TOOLS.lookup(tools)
+        raw, done = _TOOLS.find(tools)
         if done is not None:
             blocks.extend(done[0])
             settings.update(done[1])
-            tools[:] = done[2]  # equal values: keep one copy
-            _TOOLS.keep_last(done[2], done)
+            _TOOLS.reuse(tools, done, done[2])
         else:
             for i, tool in enumerate(tools):
                 pointer = f"/tools/{i}"
@@ -168,22 +164,17 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
                     continue
                 blocks.append(_tool_block(tool, pointer))
             done = (blocks[:], dict(settings), tools[:])
-            _TOOLS.store(raw, done)
-            _TOOLS.keep_last(done[2], done)
+            _TOOLS.store(raw, done, done[2])
 
     system = body.get("system")
     if isinstance(system, str):
         if system:
             blocks.append(make_block("system", "/system", "text", system, [text_part(system)]))
     elif system is not None:
-        done = _SYSTEM.same_as_last(expect_list(system, "/system"))
-        raw = None
-        if done is None:
-            raw, done = _SYSTEM.lookup(system)
+        raw, done = _SYSTEM.find(expect_list(system, "/system"))
         if done is not None:
             blocks.extend(done[0])
-            system[:] = done[1]  # equal values: keep one copy
-            _SYSTEM.keep_last(done[1], done)
+            _SYSTEM.reuse(system, done, done[1])
         else:
             first = len(blocks)
             for i, item in enumerate(system):
@@ -196,8 +187,7 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
                     )
                 )
             done = (blocks[first:], system[:])
-            _SYSTEM.store(raw, done)
-            _SYSTEM.keep_last(done[1], done)
+            _SYSTEM.store(raw, done, done[1])
 
     _HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message)
 

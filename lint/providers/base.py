@@ -53,16 +53,18 @@ class ListMemo:
         self.limit = limit
         self.last: tuple[list[Any], Any] | None = None  # (the kept items, the result) of the last list
 
-    def same_as_last(self, value: list[Any]) -> Any:
-        """What was built for the last list, when ``value`` holds the very same item objects (the
-        reader hands a re-sent list over that way: see prefixlint.sources.splice); else None."""
+    def find(self, value: list[Any]) -> tuple[bytes | None, Any]:
+        """(the key to ``store`` under, what was built for an equal list or None). A list holding the
+        very same item objects as the last one (the reader hands a re-sent list over that way: see
+        prefixlint.sources.splice) is recognised without serialising it."""
         last = self.last
         if last is not None and len(value) == len(last[0]) and all(map(is_, value, last[0])):
-            return last[1]
-        return None
+            return None, last[1]
+        return self.lookup(value)
 
-    def keep_last(self, items: list[Any], result: Any) -> None:
-        """Remember the items the request now holds (the kept copies) and their result."""
+    def reuse(self, value: list[Any], result: Any, items: list[Any]) -> None:
+        """``value`` (a request's list) takes the kept ``items`` of an equal list built before."""
+        value[:] = items  # equal values: keep one copy
         self.last = (items, result)
 
     def lookup(self, value: list[Any]) -> tuple[bytes | None, Any]:
@@ -73,7 +75,9 @@ class ListMemo:
             return None, None
         return raw, self.entries.get(raw)
 
-    def store(self, raw: bytes | None, result: Any) -> None:
+    def store(self, raw: bytes | None, result: Any, items: list[Any]) -> None:
+        """Keep ``result``, built for a list whose items are (copies of) ``items``."""
+        self.last = (items, result)
         if raw is None:
             return
         if len(self.entries) >= self.limit:

@@ -129,20 +129,15 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     tools = body.get("tools")
     if tools is not None:
         tools = expect_list(tools, "/tools")
-        done = _CHAT_TOOLS.same_as_last(tools)
-        raw = None
-        if done is None:
-            raw, done = _CHAT_TOOLS.lookup(tools)
+        raw, done = _CHAT_TOOLS.find(tools)
         if done is not None:
             blocks.extend(done[0])
-            tools[:] = done[1]  # equal values: keep one copy
-            _CHAT_TOOLS.keep_last(done[1], done)
+            _CHAT_TOOLS.reuse(tools, done, done[1])
         else:
             for i, tool in enumerate(tools):
                 blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
             done = (blocks[:], tools[:])
-            _CHAT_TOOLS.store(raw, done)
-            _CHAT_TOOLS.keep_last(done[1], done)
+            _CHAT_TOOLS.store(raw, done, done[1])
     legacy_functions = body.get("functions")
     if isinstance(legacy_functions, list):
         for i, fn in enumerate(legacy_functions):
