@@ -796,3 +796,18 @@ def test_an_array_before_the_messages_that_ends_differently_is_parsed():
     check(s, agent_line(history, 1, tools=TOOLS + [{"name": "more"}]))  # the old list is its prefix
     history.append(message(3, seed=2))
     check(s, agent_line(history, 2, tools=TOOLS[:-1]))  # a prefix of the old list
+
+
+def test_tool_lists_kept_are_bounded(monkeypatch):
+    s = Splicer()
+    history = conversation(2)
+    for turn in range(10):  # ten different tool lists: only the last PER_BEFORE are kept
+        tools = [dict(t, description=f"version {turn}: " + t["description"]) for t in TOOLS]
+        check(s, agent_line(history, turn, tools=tools))
+    assert len(s.before[b'"tools":']) == splice.PER_BEFORE
+    monkeypatch.setattr(splice, "MAX_BEFORE", 1000)  # a list longer than that is not remembered
+    s = Splicer()
+    check(s, agent_line(history, 0))
+    assert s.before[b'"tools":'] == [] and s.before[b'"system":'] == []
+    history.append(message(2, seed=1))
+    check(s, agent_line(history, 1))  # (parsed, exact)

@@ -37,7 +37,8 @@ line adds, not its length.
 Memory: the remembered arrays hold at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines
 per opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
 conversations that open alike are told apart by the full comparison), least recently used first
-out; and the last ``PER_OPENING`` tool lists and system prompts. The parsed values are those the
+out; and the last ``PER_BEFORE`` tool lists and system prompts of at most ``MAX_BEFORE`` (1 MiB)
+each. The parsed values are those the
 request bodies hold anyway (the normalisers keep them for the history of each conversation).
 """
 
@@ -56,6 +57,8 @@ KEY = b'"messages":'
 # Arrays a request sends before its messages, unchanged from turn to turn: cut out too.
 BEFORE = (b'"system":', b'"tools":')
 MIN_BEFORE = 1024  # bytes before the messages worth looking at for them
+MAX_BEFORE = 1024 * 1024  # a longer tool list or system prompt is not remembered
+PER_BEFORE = 4  # tool lists (and system prompts) remembered: a main agent's and its subagents'
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
 OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
 MAX_BYTES = 8 * 1024 * 1024
@@ -234,10 +237,10 @@ class Splicer:
             end, _ = self._ends(line, start, values, 0)
             while end > start and line[end - 1] in _WS:
                 end -= 1
-            if end > start and len(values) < 4096:
+            if start < end <= start + MAX_BEFORE:
                 kept = self.before[key]
                 kept.append((line[start:end], values[:]))
-                if len(kept) > PER_OPENING:
+                if len(kept) > PER_BEFORE:
                     del kept[0]
         return obj, found[self.marker]
 
