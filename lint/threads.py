@@ -219,13 +219,23 @@ class ThreadTracker:
             del self.by_message[t.partition]
 
     def _set_head(self, t: Thread, p: Prompt, shape: tuple[bytes, bytes], canons: list[bytes]) -> None:
-        distinct = frozenset(canons)
-        if t.canons is None:  # a new thread
-            t.distinct = distinct
+        old = t.canons
+        if old is None:  # a new thread
+            t.distinct = frozenset(canons)
             t.shape = shape
             self._index(t)
         else:
             # Only what changed: a conversation that grows keeps all its earlier messages.
+            if len(canons) >= len(old) and canons[: len(old)] == old:  # it grew: only the new ones
+                added = [h for h in canons[len(old) :] if h not in t.distinct]
+                if added:
+                    index = self.by_message.setdefault(t.partition, {})
+                    for h in added:
+                        _add(index, h, t.number)
+                    t.distinct = t.distinct.union(added)
+                distinct = t.distinct
+            else:
+                distinct = frozenset(canons)
             if distinct != t.distinct:
                 self._unindex_messages(t, t.distinct - distinct)
                 number = t.number
