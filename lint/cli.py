@@ -598,5 +598,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     # collector's default pace (a pass every 700 new objects, over everything alive) cost 7-11% of
     # a run and found less than a thousand objects to free on a 1.4 GB log. Collect less often.
     gc.freeze()  # what start-up created is never garbage
-    gc.set_threshold(10_000, 20, 10)
+    gc.set_threshold(100_000, 50, 100)
     typer.main.get_command(app).main(args=list(argv) if argv is not None else None, prog_name=PROG)
