@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from itertools import accumulate
+from itertools import accumulate, groupby
 from operator import attrgetter
 from typing import Any
 
@@ -145,18 +145,30 @@ def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
 
 
 def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
-    """The blocks of some sections, in order, found in the prompt's column of sections (in C)
-    rather than by a look at every block (a long conversation has hundreds)."""
-    column = _columns(prompt)[0]
+    """The blocks of some sections, in order: a slice of the prompt's blocks when the section is
+    one run of blocks, as providers lay sections out (the runs are found once per prompt)."""
+    runs = prompt.derived.get("runs")
+    if runs is None:
+        runs = prompt.derived["runs"] = _runs(_columns(prompt)[0])
     blocks = prompt.blocks
-    if len(sections) == 1:
-        count = column.count(sections[0])
-        if not count:
-            return []
-        start = column.index(sections[0])
-        if column[start + count - 1] == sections[0] and column[start : start + count].count(sections[0]) == count:
-            return blocks[start : start + count]  # one run, as providers lay sections out
+    if len(sections) == 1 and runs is not False:
+        found = runs.get(sections[0])
+        return blocks[found[0] : found[1]] if found else []
+    column = _columns(prompt)[0]
     return [b for b, s in zip(blocks, column) if s in sections]
+
+
+def _runs(column: list[str]) -> dict[str, tuple[int, int]] | bool:
+    """Section -> (start, end) of its blocks when every section is one run; False otherwise."""
+    runs: dict[str, tuple[int, int]] = {}
+    start = 0
+    for section, group in groupby(column):
+        end = start + len(list(group))
+        if section in runs:
+            return False
+        runs[section] = (start, end)
+        start = end
+    return runs
 
 
 def _column(prompt: Prompt, canonical: bool = False) -> list[bytes]:
