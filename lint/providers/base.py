@@ -232,20 +232,27 @@ class History:
         memo = self.memo
         for i in range(k, len(msgs)):
             msg = msgs[i]
-            raw = orjson.dumps(msg)
-            end += 1 + len(raw)
-            first = len(blocks)
-            key = (state, i, first, digest(raw))  # (orjson's output holds 32 KiB or more: not kept)
-            entry = memo.get(key)
-            if entry is None:
+            if data is None:
+                # After the messages shared by identity: what the reader parsed just now, new to this
+                # conversation. Rendered directly (a lookup by serialisation would nearly always
+                # miss); no serialisation of the list is kept, so its offsets are estimates.
                 entry = (*build(i, msg, state, blocks, messages), msg)
-                # what it holds: the key, the parsed message and the blocks' figures
-                memo.put(key, entry, len(raw) + 200 * len(entry[2]))
+                end += 1 + sum(map(_SIZE, entry[2]))
             else:
-                blocks.extend(entry[2])
-                if entry[3] is not None:
-                    messages.append(entry[3])
-                msgs[i] = entry[4]
+                raw = orjson.dumps(msg)
+                end += 1 + len(raw)
+                first = len(blocks)
+                key = (state, i, first, digest(raw))  # (orjson's output holds 32 KiB or more: not kept)
+                entry = memo.get(key)
+                if entry is None:
+                    entry = (*build(i, msg, state, blocks, messages), msg)
+                    # what it holds: the key, the parsed message and the blocks' figures
+                    memo.put(key, entry, len(raw) + 200 * len(entry[2]))
+                else:
+                    blocks.extend(entry[2])
+                    if entry[3] is not None:
+                        messages.append(entry[3])
+                    msgs[i] = entry[4]
             if entry[3] is not None:
                 state = False
                 nm += 1
@@ -320,6 +327,7 @@ def _shared(data: bytes, previous: bytes, ends: list[int]) -> int:
 
 
 _HASH = attrgetter("hash")
+_SIZE = attrgetter("size")
 
 
 def token_counts(blocks: list[Block]) -> list[int]:
