@@ -11,6 +11,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import is_
 from typing import Any
 
 from prefixlint import harness, providers, sources
@@ -21,6 +22,7 @@ from prefixlint.config import any_match
 from prefixlint.diff import blocks_of, compare
 from prefixlint.model import (
     SEVERITY_RANK,
+    Block,
     BodyError,
     Diagnostic,
     Finding,
@@ -150,6 +152,7 @@ class Linter:
         self.tables = load_tables(options.tables)
         self._path_ignored: frozenset[str] = frozenset()
         self._harness_seen: set[tuple[str, str, int]] = set()  # (code, file, line) of configuration findings
+        self._reads = _ReadsDigests()
 
     def _ignored_codes(self, path: str) -> frozenset[str]:
         """Codes whose findings in ``path`` the per-path ignores suppress."""
@@ -233,9 +236,7 @@ class Linter:
         derived = ctx.prompt.derived  # the same sections' digest serves every rule of this request
         content = derived.get(("reads", rule.reads))
         if content is None:
-            content = derived["reads", rule.reads] = digest(b"".join(
-                b.pointer.encode() + b.hash for b in blocks_of(ctx.prompt, rule.reads)
-            ))
+            content = derived["reads", rule.reads] = self._reads.digest(rule.reads, blocks_of(ctx.prompt, rule.reads))
         key = (rule.code, content)
         found = self._memo.get(key)
         if found is None:
@@ -307,6 +308,28 @@ class Linter:
             shared = sum(1 for a, b in zip(turn.prev_cache.cum, turn.cache.cum) if a == b)
             index = shared
         return impact(turn.cache, turn.prev_cache, index, whole)
+
+
+class _ReadsDigests:
+    """The digest of the blocks a READS rule reads (pointers and hashes), remembered for the last
+    few block lists: consecutive requests hold the very same tool and system Block objects (the
+    normalisers reuse them), found by identity instead of hashed again."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: dict[tuple[str, ...], list[tuple[list[Block], bytes]]] = {}
+
+    def digest(self, reads: tuple[str, ...], blocks: list[Block]) -> bytes:
+        kept = self.last.setdefault(reads, [])
+        for seen, content in kept:
+            if len(seen) == len(blocks) and all(map(is_, seen, blocks)):
+                return content
+        content = digest(b"".join(b.pointer.encode() + b.hash for b in blocks))
+        kept.append((blocks, content))
+        if len(kept) > 8:
+            del kept[0]
+        return content
 
 
 def _check_pair(rule: Rule, pair: Pair) -> Iterable[Violation]:

@@ -190,10 +190,8 @@ class History:
                                   or by_id.start != start or by_id.state is not start_state):
             by_id = None
         if by_id is not None:
-            for a, b in zip(msgs, by_id.msgs[: len(by_id.entries)]):
-                if a is not b:
-                    break
-                k += 1
+            same = list(map(is_, msgs, by_id.msgs[: len(by_id.entries)]))  # (in C)
+            k = same.index(False) if False in same else len(same)
         found = by_id
         continues = by_id is not None and k >= len(by_id.entries) - 1  # (the last message may have changed)
         if not continues:  # compare the serialisation with the last request of the same opening
