@@ -34,7 +34,7 @@ matched last) and compared with the line's bytes; an element written some other 
 (strings skipped by a regular expression, brackets counted). The cost per line follows what the
 line adds, not its length.
 
-Memory: the remembered arrays hold at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines
+Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines
 per opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
 conversations that open alike are told apart by the full comparison), least recently used first
 out; and the last ``PER_BEFORE`` tool lists and system prompts of at most ``MAX_BEFORE`` (1 MiB)
@@ -94,10 +94,11 @@ class _Seen:
     between its elements, and the values parsed from them (the list the request body holds;
     ``count`` guards against it having changed length since)."""
 
-    __slots__ = ("data", "commas", "values", "count")
+    __slots__ = ("data", "commas", "values", "count", "held")
 
-    def __init__(self, data: bytes, commas: list[int], values: list[Any]) -> None:
+    def __init__(self, data: memoryview, commas: list[int], values: list[Any], held: int) -> None:
         self.data, self.commas, self.values, self.count = data, commas, values, len(values)
+        self.held = held  # the bytes kept alive: the whole line ``data`` is a view of
 
 
 class Splicer:
@@ -147,7 +148,7 @@ class Splicer:
                     values[0:1] = seen.values[:k]
                     if k == seen.count:  # the line continues that one: it takes its place
                         del candidates[best]
-                        self.bytes -= len(seen.data)
+                        self.bytes -= seen.held
                         if not candidates:
                             del self.seen[opening]
                     # (else another conversation that opens alike, or an edit: both are kept)
@@ -294,13 +295,13 @@ class Splicer:
             candidates = self.seen[opening] = []
         else:
             self.seen.move_to_end(opening)
-        candidates.append(_Seen(line[start:end], commas, values))
-        self.bytes += n
+        candidates.append(_Seen(memoryview(line)[start:end], commas, values, len(line)))  # (a view: no copy)
+        self.bytes += len(line)
         while len(candidates) > PER_OPENING or (self.bytes > MAX_BYTES and len(candidates) > 1):
-            self.bytes -= len(candidates.pop(0).data)
+            self.bytes -= candidates.pop(0).held
         while self.bytes > MAX_BYTES and len(self.seen) > 1:
             _, old = self.seen.popitem(last=False)
-            self.bytes -= sum(len(s.data) for s in old)
+            self.bytes -= sum(s.held for s in old)
 
 
 def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
