@@ -151,7 +151,8 @@ class History:
     that are looked up one by one, by their exact serialisation and place, in a :class:`Memo`; only
     content never seen at that place is rendered and hashed. When the reader handed the repeated
     messages over as the same objects as the previous request's (it does for the lines it splices),
-    the shared messages are found by identity and the list is not serialised at all.
+    the shared messages are found by identity, the list is not serialised at all, and the messages
+    after them (just parsed: new) are rendered directly.
 
     An entry per message: ``(state, first, blocks, message, value)``: the normaliser's state before
     the message (OpenAI Chat: still in the leading system messages), the index of its first block,
