@@ -813,3 +813,43 @@ def test_tool_lists_kept_are_bounded(monkeypatch):
     assert s.before[b'"tools":'] == [] and s.before[b'"system":'] == []
     history.append(message(2, seed=1))
     check(s, agent_line(history, 1))  # (parsed, exact)
+
+
+# --------------------------------------------------------------------------------------------------
+# The normalisers' History with the reader's shared objects
+
+
+def _chat(messages: list) -> list:
+    """The blocks (section, pointer, hash) OpenAI Chat normalisation makes of a message list."""
+    from prefixlint.model import Record, Origin
+    from prefixlint.providers import openai
+
+    prompt = openai.normalize_chat({"model": "gpt-5", "messages": messages}, Record(body=None, origin=Origin("x")))
+    return [(b.section, b.pointer, b.hash) for b in prompt.blocks]
+
+
+def test_history_shares_messages_by_identity_then_by_bytes(monkeypatch):
+    from prefixlint.providers import base, openai
+
+    history = base.History()
+    monkeypatch.setattr(openai, "_CHAT_HISTORY", history)
+    m = [message(i, seed=40 + i) for i in range(6)]
+    grown = m[:5]  # the same objects, grown (as the reader hands them over): found by identity
+    other = m[:3] + [message(9, seed=9), message(10, seed=10)]  # the same three, then others
+    nxt = other + [message(11, seed=11)]
+    lists = [m[:2], grown, other, nxt]
+    got = []
+    for msgs in lists:
+        got.append(_chat(msgs))
+        entry = history.recent[id(m[1])]  # (keyed by the second message)
+        assert entry.msgs is msgs
+        if msgs is grown:
+            assert entry.data is None  # shared by identity: not serialised
+        if msgs is other:
+            # its third message's offset is an estimate (it was shared by identity): no
+            # serialisation is kept, but it takes the conversation's place all the same
+            assert entry.data is None
+    assert len(history.recent[id(m[1])].entries) == 6
+    for msgs, blocks in zip(lists, got):  # each as a fresh History builds it from equal values
+        monkeypatch.setattr(openai, "_CHAT_HISTORY", base.History())
+        assert _chat(orjson.loads(orjson.dumps(msgs))) == blocks

@@ -262,9 +262,10 @@ class History:
             mcount.append(nm)
             after.append(state)
         if data is not None:
-            if end + 1 != len(data):  # never: orjson writes a list as "[" + ",".join(items) + "]"
-                return state
-            data = bytes(memoryview(data))  # an exact-size copy: orjson's output holds 32 KiB or more
+            if end + 1 == len(data):  # orjson writes a list as "[" + ",".join(items) + "]"
+                data = bytes(memoryview(data))  # an exact-size copy: orjson's output holds 32 KiB or more
+            else:  # (offsets of messages shared by identity are estimates: nothing to compare bytes with)
+                data = None
         recent = _Recent(data, msgs, ends, entries, start, start_state, blocks[start:], messages[:], bcount, mcount,
                          after)
         if opening is not None:
