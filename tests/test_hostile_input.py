@@ -23,7 +23,7 @@ from prefixlint import engine
 from prefixlint.rules import RULES
 
 SETTINGS = settings(
-    max_examples=25, deadline=None, derandomize=not os.environ.get("HYP_DB"),
+    max_examples=int(os.environ.get("HYP_EXAMPLES", 25)), deadline=None, derandomize=not os.environ.get("HYP_DB"),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

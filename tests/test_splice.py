@@ -574,7 +574,7 @@ def test_memory_bound_counts_every_opening(monkeypatch):
 # Property: random conversations, random writers, fed line by line
 
 HYPOTHESIS = settings(
-    max_examples=40, deadline=None, derandomize=not os.environ.get("HYP_DB"),
+    max_examples=int(os.environ.get("HYP_EXAMPLES", 40)), deadline=None, derandomize=not os.environ.get("HYP_DB"),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 
