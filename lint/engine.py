@@ -11,7 +11,6 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import is_
 from typing import Any
 
 from prefixlint import harness, providers, sources
@@ -33,7 +32,7 @@ from prefixlint.model import (
     Record,
     Violation,
 )
-from prefixlint.providers.base import digest
+from prefixlint.providers.base import ByIdentity, digest
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, RequestContext, Rule
 from prefixlint.sources import claude_code
@@ -152,7 +151,7 @@ class Linter:
         self.tables = load_tables(options.tables)
         self._path_ignored: frozenset[str] = frozenset()
         self._harness_seen: set[tuple[str, str, int]] = set()  # (code, file, line) of configuration findings
-        self._reads = _ReadsDigests()
+        self._reads: dict[tuple[str, ...], ByIdentity] = {}  # READS sections -> digests of recent blocks
 
     def _ignored_codes(self, path: str) -> frozenset[str]:
         """Codes whose findings in ``path`` the per-path ignores suppress."""
@@ -236,7 +235,11 @@ class Linter:
         derived = ctx.prompt.derived  # the same sections' digest serves every rule of this request
         content = derived.get(("reads", rule.reads))
         if content is None:
-            content = derived["reads", rule.reads] = self._reads.digest(rule.reads, blocks_of(ctx.prompt, rule.reads))
+            # (consecutive requests hold the same tool and system Block objects: found by identity)
+            memo = self._reads.get(rule.reads)
+            if memo is None:
+                memo = self._reads[rule.reads] = ByIdentity()
+            content = derived["reads", rule.reads] = memo.get(blocks_of(ctx.prompt, rule.reads), _reads_digest)
         key = (rule.code, content)
         found = self._memo.get(key)
         if found is None:
@@ -310,26 +313,9 @@ class Linter:
         return impact(turn.cache, turn.prev_cache, index, whole)
 
 
-class _ReadsDigests:
-    """The digest of the blocks a READS rule reads (pointers and hashes), remembered for the last
-    few block lists: consecutive requests hold the very same tool and system Block objects (the
-    normalisers reuse them), found by identity instead of hashed again."""
-
-    __slots__ = ("last",)
-
-    def __init__(self) -> None:
-        self.last: dict[tuple[str, ...], list[tuple[list[Block], bytes]]] = {}
-
-    def digest(self, reads: tuple[str, ...], blocks: list[Block]) -> bytes:
-        kept = self.last.setdefault(reads, [])
-        for seen, content in kept:
-            if len(seen) == len(blocks) and all(map(is_, seen, blocks)):
-                return content
-        content = digest(b"".join(b.pointer.encode() + b.hash for b in blocks))
-        kept.append((blocks, content))
-        if len(kept) > 8:
-            del kept[0]
-        return content
+def _reads_digest(blocks: list[Block]) -> bytes:
+    """The identity of the blocks a READS rule reads: their pointers and hashes."""
+    return digest(b"".join(b.pointer.encode() + b.hash for b in blocks))
 
 
 def _check_pair(rule: Rule, pair: Pair) -> Iterable[Violation]:

@@ -44,14 +44,14 @@ import heapq
 
 import re
 from collections import OrderedDict
-from operator import attrgetter, is_
+from operator import attrgetter
 from dataclasses import dataclass
 from typing import Any
 
 from prefixlint.chains import chain_key, extend
 from prefixlint.diff import blocks_of
 from prefixlint.model import Prompt
-from prefixlint.providers.base import digest
+from prefixlint.providers.base import ByIdentity, digest
 
 _CANON = attrgetter("canon")
 _SECTION = attrgetter("section")
@@ -100,32 +100,26 @@ class Assignment:
     prompt: Prompt | None = None  # the prompt as linted: the effective prompt of a chained request
 
 
-class _SectionKeys:
-    """The digest of a section's blocks, remembered for the last few block lists: a request of an
-    agent loop holds the very same tool and system Block objects as the previous one (the
-    normalisers reuse them), so the digest is found by identity instead of computed again."""
-
-    __slots__ = ("section", "ordered", "last")
-
-    def __init__(self, section: str, ordered: bool) -> None:
-        self.section, self.ordered = section, ordered
-        self.last: list[tuple[list[Any], bytes]] = []
-
-    def __call__(self, p: Prompt) -> bytes:
-        blocks = blocks_of(p, (self.section,))
-        for kept, key in self.last:
-            if len(kept) == len(blocks) and all(map(is_, kept, blocks)):
-                return key
-        canons = list(map(_CANON, blocks))
-        key = digest(b"".join(canons if self.ordered else sorted(canons)))
-        self.last.append((blocks, key))
-        if len(self.last) > 8:
-            del self.last[0]
-        return key
+def _tools_digest(blocks: list[Any]) -> bytes:
+    return digest(b"".join(sorted(map(_CANON, blocks))))  # (sorted: a reordered list is the same set)
 
 
-_tools_key = _SectionKeys("tools", ordered=False)  # (a reordered tool list is the same set)
-_system_key = _SectionKeys("system", ordered=True)
+def _system_digest(blocks: list[Any]) -> bytes:
+    return digest(b"".join(map(_CANON, blocks)))
+
+
+# The normalisers hand the same tool and system Block objects over from request to request: their
+# keys are found by identity.
+_TOOLS_KEYS = ByIdentity()
+_SYSTEM_KEYS = ByIdentity()
+
+
+def _tools_key(p: Prompt) -> bytes:
+    return _TOOLS_KEYS.get(blocks_of(p, ("tools",)), _tools_digest)
+
+
+def _system_key(p: Prompt) -> bytes:
+    return _SYSTEM_KEYS.get(blocks_of(p, ("system",)), _system_digest)
 
 
 def _text_of(p: Prompt, index: int) -> str:

@@ -42,6 +42,34 @@ def dumps(value: Any, canonical: bool = False) -> bytes:
 MEMO_BYTES = 4 * 1024 * 1024  # (about) bytes held per generation (two generations are kept)
 
 
+def same_objects(a: list[Any], b: list[Any]) -> bool:
+    """The two lists hold the very same objects, in order (compared in C)."""
+    return len(a) == len(b) and all(map(is_, a, b))
+
+
+class ByIdentity:
+    """What was computed for the last few lists, found again for a list that holds the very same
+    objects: the reader and the normalisers hand a re-sent tool list or system prompt over as the
+    same objects from request to request, so its digest need not be computed again."""
+
+    __slots__ = ("kept", "size")
+
+    def __init__(self, size: int = 8) -> None:
+        self.kept: list[tuple[list[Any], Any]] = []
+        self.size = size
+
+    def get(self, items: list[Any], compute: Any) -> Any:
+        """``compute(items)``, or what it gave for a list of the same objects."""
+        for kept, value in self.kept:
+            if same_objects(kept, items):
+                return value
+        value = compute(items)
+        self.kept.append((items, value))
+        if len(self.kept) > self.size:
+            del self.kept[0]
+        return value
+
+
 class ListMemo:
     """Whole lists (a request's tool definitions) already normalised, by their serialisation.
     Bounded: cleared when it holds ``limit`` lists."""
@@ -58,7 +86,7 @@ class ListMemo:
         very same item objects as the last one (the reader hands a re-sent list over that way: see
         prefixlint.sources.splice) is recognised without serialising it."""
         last = self.last
-        if last is not None and len(value) == len(last[0]) and all(map(is_, value, last[0])):
+        if last is not None and same_objects(value, last[0]):
             return None, last[1]
         return self.lookup(value)
 
@@ -165,7 +193,7 @@ class History:
 
     def __init__(self) -> None:
         self.memo = Memo()
-        # by the opening's digest, and by the identity of the first message (see normalize)
+        # by the opening's digest, and by the identity of the second message (see normalize)
         self.recent: OrderedDict[bytes | int, _Recent] = OrderedDict()
         self.recent_bytes = 0
 
