@@ -234,11 +234,13 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
     return SectionDiff(section, kind, a, b, opcodes)
 
 
-def compare(prev: Prompt, new: Prompt) -> Change:
-    """Where ``new`` stops extending ``prev``, what kind of change it is, with an excerpt."""
+def compare(prev: Prompt, new: Prompt, equal: int | None = None) -> Change:
+    """Where ``new`` stops extending ``prev``, what kind of change it is, with an excerpt.
+    ``equal``: how many leading blocks the two share as equal Block objects, when known already
+    (the cache model counts them)."""
     pb, nb = prev.blocks, new.blocks
-    # The blocks both share from the start: the same objects (compared in C), then equal hashes.
-    i = common_prefix(pb, nb)
+    # The blocks both share from the start: equal Block objects (compared in C), then equal hashes.
+    i = common_prefix(pb, nb) if equal is None else equal
     n = min(len(pb), len(nb))
     while i < n and pb[i].hash == nb[i].hash:
         i += 1

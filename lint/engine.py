@@ -191,7 +191,8 @@ class Linter:
                     seen.add(key)
                     self._stamp(rule, v, turn)
             if assignment.prev is not None and self.pair_rules:
-                change = compare(assignment.prev, prompt)
+                known = prev_cache is not None and prev_cache.blocks is assignment.prev.blocks
+                change = compare(assignment.prev, prompt, cache.shared if known else None)
                 pair = Pair(
                     assignment.prev, prompt, change, thread.id, assignment.turn, assignment.fork,
                     cache=cache, prev_cache=prev_cache,

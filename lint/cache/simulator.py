@@ -131,6 +131,7 @@ class TurnCache:
     chain: list[bytes] | None = field(default=None, repr=False)
     seeds: tuple | None = field(default=None, repr=False)
     estimates: list[int] | None = field(default=None, repr=False)  # cumulative tokens before calibration
+    shared: int = 0  # the leading blocks equal to the previous turn's (``prev.blocks``)
 
     @property
     def write_multiplier(self) -> float:
@@ -564,7 +565,7 @@ class CacheSimulator:
         )
         seeds = chain_seeds(prompt)
         chain = prefix_chain(prompt, prev, seeds, shared)
-        turn.blocks, turn.chain, turn.seeds, turn.estimates = blocks, chain, seeds, estimates
+        turn.blocks, turn.chain, turn.seeds, turn.estimates, turn.shared = blocks, chain, seeds, estimates, shared
         _simulate(turn.family)(self, prompt, chain, turn)
         self._count(thread, prompt, turn, prev, fork)
         return turn
