@@ -147,9 +147,7 @@ def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
 def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
     """The blocks of some sections, in order: a slice of the prompt's blocks when the section is
     one run of blocks, as providers lay sections out (the runs are found once per prompt)."""
-    runs = prompt.derived.get("runs")
-    if runs is None:
-        runs = prompt.derived["runs"] = _runs(_columns(prompt)[0])
+    runs = _section_runs(prompt)
     blocks = prompt.blocks
     if len(sections) == 1 and runs is not False:
         found = runs.get(sections[0])
@@ -158,8 +156,16 @@ def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
     return [b for b, s in zip(blocks, column) if s in sections]
 
 
+def _section_runs(prompt: Prompt) -> dict[str, tuple[int, int]] | bool:
+    """Section -> (start, end) of its blocks when every section is one run of blocks; False
+    otherwise. Found once per prompt."""
+    runs = prompt.derived.get("runs")
+    if runs is None:
+        runs = prompt.derived["runs"] = _runs(_columns(prompt)[0])
+    return runs
+
+
 def _runs(column: list[str]) -> dict[str, tuple[int, int]] | bool:
-    """Section -> (start, end) of its blocks when every section is one run; False otherwise."""
     runs: dict[str, tuple[int, int]] = {}
     start = 0
     for section, group in groupby(column):
@@ -197,15 +203,12 @@ def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]
                 map(_CANON if canonical else _MESSAGE_HASH, prompt.messages)
             )
         return found
-    sections = _columns(prompt)[0]
     column = _column(prompt, canonical)
-    count = sections.count(section)
-    if not count:
-        return []
-    start = sections.index(section)
-    if sections[start + count - 1] == section and sections[start : start + count].count(section) == count:
-        return column[start : start + count]  # one run of blocks, as providers lay sections out
-    return [h for h, s in zip(column, sections) if s == section]
+    runs = _section_runs(prompt)
+    if runs is not False:  # one run of blocks, as providers lay sections out
+        found = runs.get(section)
+        return column[found[0] : found[1]] if found else []
+    return [h for h, s in zip(column, _columns(prompt)[0]) if s == section]
 
 
 def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
