@@ -853,3 +853,27 @@ def test_history_shares_messages_by_identity_then_by_bytes(monkeypatch):
     for msgs, blocks in zip(lists, got):  # each as a fresh History builds it from equal values
         monkeypatch.setattr(openai, "_CHAT_HISTORY", base.History())
         assert _chat(orjson.loads(orjson.dumps(msgs))) == blocks
+
+
+def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):
+    """An agent and its subagents alternate between a few tool lists: each is found again by the
+    identity of its items (no serialisation) while it is one of the last LATEST_LISTS."""
+    from prefixlint.providers import base
+
+    memo = base.ListMemo()
+    lists = [[{"name": f"tool {n}-{i}"} for i in range(3)] for n in range(base.LATEST_LISTS + 1)]
+    for items in lists:
+        raw, found = memo.find(items)
+        assert raw == orjson.dumps(items) and found is None  # new: looked up by its serialisation
+        memo.store(raw, ("built", items[0]["name"]), items)
+    serialised = []
+    monkeypatch.setattr(base.ListMemo, "lookup", lambda self, value: serialised.append(value) or (None, None))
+    for items in reversed(lists[1:]):  # the last LATEST_LISTS, in any order
+        assert memo.find(list(items)) == (None, ("built", items[0]["name"]))
+    assert serialised == []
+    assert memo.find(list(lists[0])) == (None, None) and serialised == [lists[0]]  # the oldest fell out
+    copy = orjson.loads(orjson.dumps(lists[1]))  # equal but other objects: by serialisation
+    memo.find(copy)
+    assert serialised[-1] is copy
+    memo.reuse(copy, ("built", "tool 1-0"), lists[1])  # the request's list takes the kept items
+    assert all(map(lambda a, b: a is b, copy, lists[1]))

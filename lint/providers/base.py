@@ -39,6 +39,7 @@ def dumps(value: Any, canonical: bool = False) -> bytes:
 # the exact serialisation of the content (equal bytes: same structure, key order, strings and
 # number spellings) and reuse what they built the first time.
 
+LATEST_LISTS = 8  # lists a ListMemo recognises by the identity of their items
 MEMO_BYTES = 4 * 1024 * 1024  # (about) bytes held per generation (two generations are kept)
 
 
@@ -74,26 +75,37 @@ class ListMemo:
     """Whole lists (a request's tool definitions) already normalised, by their serialisation.
     Bounded: cleared when it holds ``limit`` lists."""
 
-    __slots__ = ("entries", "limit", "last")
+    __slots__ = ("entries", "limit", "latest")
 
     def __init__(self, limit: int = 64) -> None:
         self.entries: dict[bytes, Any] = {}
         self.limit = limit
-        self.last: tuple[list[Any], Any] | None = None  # (the kept items, the result) of the last list
+        # (the kept items, the result) of the last few lists, the latest first: interleaved
+        # conversations (an agent and its subagents) alternate between a few tool lists
+        self.latest: list[tuple[list[Any], Any]] = []
 
     def find(self, value: list[Any]) -> tuple[bytes | None, Any]:
         """(the key to ``store`` under, what was built for an equal list or None). A list holding the
-        very same item objects as the last one (the reader hands a re-sent list over that way: see
-        prefixlint.sources.splice) is recognised without serialising it."""
-        last = self.last
-        if last is not None and same_objects(value, last[0]):
-            return None, last[1]
+        very same item objects as one of the last few (the reader hands a re-sent list over that
+        way: see prefixlint.sources.splice) is recognised without serialising it."""
+        for items, result in self.latest:
+            if same_objects(value, items):
+                return None, result
         return self.lookup(value)
 
     def reuse(self, value: list[Any], result: Any, items: list[Any]) -> None:
         """``value`` (a request's list) takes the kept ``items`` of an equal list built before."""
         value[:] = items  # equal values: keep one copy
-        self.last = (items, result)
+        self._latest(items, result)
+
+    def _latest(self, items: list[Any], result: Any) -> None:
+        latest = self.latest
+        for i, kept in enumerate(latest):
+            if kept[0] is items:
+                del latest[i]
+                break
+        latest.insert(0, (items, result))
+        del latest[LATEST_LISTS:]
 
     def lookup(self, value: list[Any]) -> tuple[bytes | None, Any]:
         """(the key to ``store`` under, what was stored for an equal list or None)."""
@@ -105,7 +117,7 @@ class ListMemo:
 
     def store(self, raw: bytes | None, result: Any, items: list[Any]) -> None:
         """Keep ``result``, built for a list whose items are (copies of) ``items``."""
-        self.last = (items, result)
+        self._latest(items, result)
         if raw is None:
             return
         if len(self.entries) >= self.limit:
