@@ -556,6 +556,26 @@ def test_at_most_per_opening_lines_per_opening():
         check_memory(s)
 
 
+def test_least_recently_used_array_goes_first_whatever_its_opening(monkeypatch):
+    """Agent conversations that open alike (one system prompt) share an opening; when MAX_BYTES is
+    reached the array used longest ago goes, in any opening: finished conversations' arrays go
+    before those of the live ones that alternate in the shared opening."""
+    monkeypatch.setattr(splice, "MAX_BYTES", 30_000)  # two lines of each live one fit, not more
+    s = Splicer()
+    for c in range(4):  # finished conversations, openings of their own: ~12 KB each
+        check(s, orjson.dumps(envelope(conversation(8, seed=100 + c), 0, session=f"old {c}")))
+    start = message(0)["content"][: MIN_SHARED + 200]
+    live = [[{"role": "user", "content": f"{start} conversation {c}"}, message(1, seed=c)] for c in range(2)]
+    for turn in range(6):  # two live conversations in turns: each continues its previous line
+        for c, history in enumerate(live):
+            history.append(message(2 + turn, seed=c))
+            before = s.spliced
+            check(s, orjson.dumps(envelope(history, turn, session=str(c))))
+            assert s.spliced - before == (1 if turn else 0)
+            check_memory(s)
+    assert len(s.seen) == 1 and len(s.order) == 2  # the finished ones went, oldest first
+
+
 def test_memory_bound_counts_every_opening(monkeypatch):
     monkeypatch.setattr(splice, "MAX_BYTES", 32 * 1024)
     s = Splicer()

@@ -34,11 +34,12 @@ matched last) and compared with the line's bytes; an element written some other 
 (strings skipped by a regular expression, brackets counted). The cost per line follows what the
 line adds, not its length.
 
-Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (8 MiB), at most ``PER_OPENING`` lines
-per opening (the first ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats;
-conversations that open alike are told apart by the full comparison), least recently used first
-out; and the last ``PER_BEFORE`` tool lists and system prompts of at most ``MAX_BEFORE`` (1 MiB)
-each. The parsed values are those the
+Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (16 MiB); when
+that is reached, the array used longest ago goes first, whatever its opening (the first
+``MIN_SHARED`` bytes of the array, which any line worth splicing repeats: the conversations of one
+agent often share it, and are told apart by the full comparison); at most ``PER_OPENING`` (16)
+arrays per opening. Also kept: the last ``PER_BEFORE`` tool lists and system prompts of at most
+``MAX_BEFORE`` (1 MiB) each. The parsed values are those the
 request bodies hold anyway (the normalisers keep them for the history of each conversation).
 """
 
@@ -61,9 +62,9 @@ MAX_BEFORE = 1024 * 1024  # a longer tool list or system prompt is not remembere
 PER_BEFORE = 4  # tool lists (and system prompts) remembered: a main agent's and its subagents'
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
 OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
-MAX_BYTES = 8 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
-PER_OPENING = 8
+PER_OPENING = 16
 MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
 
 _WS = b" \t\r\n"
@@ -104,12 +105,15 @@ class _Seen:
 class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
-    __slots__ = ("marker", "marker_json", "seen", "bytes", "spliced", "whole", "writers", "before", "markers")
+    __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "spliced", "whole", "writers", "before", "markers")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
         self.marker_json = orjson.dumps(self.marker)
-        self.seen: OrderedDict[bytes, list[_Seen]] = OrderedDict()
+        self.seen: dict[bytes, list[_Seen]] = {}  # opening -> its arrays, the latest last
+        # Every remembered array, least recently used first (and its opening): what goes first when
+        # MAX_BYTES is reached, whatever its opening (conversations of one agent often share one).
+        self.order: OrderedDict[_Seen, bytes] = OrderedDict()
         self.bytes = 0
         self.spliced = 0  # lines parsed in part (for tests and the benchmark)
         self.whole = 0
@@ -147,11 +151,9 @@ class Splicer:
                     obj, values = found
                     values[0:1] = seen.values[:k]
                     if k == seen.count:  # the line continues that one: it takes its place
-                        del candidates[best]
-                        self.bytes -= seen.held
-                        if not candidates:
-                            del self.seen[opening]
-                    # (else another conversation that opens alike, or an edit: both are kept)
+                        self._forget(seen, opening)
+                    else:  # another conversation that opens alike, or an edit: both are kept
+                        self.order.move_to_end(seen)
                     self.spliced += 1
                     if line[cut] == 0x5D:  # "]": no element after the repeated ones
                         end, commas = cut, seen.commas[: k - 1]
@@ -293,15 +295,26 @@ class Splicer:
         candidates = self.seen.get(opening)
         if candidates is None:
             candidates = self.seen[opening] = []
-        else:
-            self.seen.move_to_end(opening)
-        candidates.append(_Seen(memoryview(line)[start:end], commas, values, len(line)))  # (a view: no copy)
+        seen = _Seen(memoryview(line)[start:end], commas, values, len(line))  # (a view: no copy)
+        candidates.append(seen)
+        self.order[seen] = opening
         self.bytes += len(line)
-        while len(candidates) > PER_OPENING or (self.bytes > MAX_BYTES and len(candidates) > 1):
-            self.bytes -= candidates.pop(0).held
-        while self.bytes > MAX_BYTES and len(self.seen) > 1:
-            _, old = self.seen.popitem(last=False)
-            self.bytes -= sum(s.held for s in old)
+        if len(candidates) > PER_OPENING:
+            self._forget(candidates[0], opening)
+        while self.bytes > MAX_BYTES and len(self.order) > 1:
+            oldest, its_opening = next(iter(self.order.items()))
+            self._forget(oldest, its_opening)
+
+    def _forget(self, seen: _Seen, opening: bytes) -> None:
+        candidates = self.seen[opening]
+        for i, kept in enumerate(candidates):
+            if kept is seen:
+                del candidates[i]
+                break
+        if not candidates:
+            del self.seen[opening]
+        del self.order[seen]
+        self.bytes -= seen.held
 
 
 def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
