@@ -576,6 +576,29 @@ def test_least_recently_used_array_goes_first_whatever_its_opening(monkeypatch):
     assert len(s.seen) == 1 and len(s.order) == 2  # the finished ones went, oldest first
 
 
+def test_an_array_no_line_used_for_idle_lines_is_forgotten(monkeypatch):
+    """A finished conversation's last array goes after IDLE_LINES lines that did not use it, while
+    the conversations that go on are still spliced."""
+    monkeypatch.setattr(splice, "IDLE_LINES", 6)
+    s = Splicer()
+    done = conversation(4, seed=50)
+    check(s, orjson.dumps(envelope(done, 0, session="done")))
+    (finished,) = s.order  # its array, remembered on line 1
+    live = [conversation(2, seed=c) for c in range(2)]
+    for turn in range(5):  # 10 lines, none of them repeats the finished conversation
+        for c, history in enumerate(live):
+            history.append(message(2 + turn, seed=c))
+            before = s.spliced
+            check(s, orjson.dumps(envelope(history, turn, session=str(c))))
+            assert s.spliced - before == (1 if turn else 0)
+            check_memory(s)
+        assert (finished in s.order) == (s.lines - 1 <= splice.IDLE_LINES)
+    assert len(s.order) == 2 and s.bytes == sum(seen.held for seen in s.order)
+    before = s.whole
+    check(s, orjson.dumps(envelope([*done, message(4, seed=50)], 1, session="done")))
+    assert s.whole == before + 1  # forgotten: parsed whole (and exact)
+
+
 def test_memory_bound_counts_every_opening(monkeypatch):
     monkeypatch.setattr(splice, "MAX_BYTES", 32 * 1024)
     s = Splicer()

@@ -38,9 +38,11 @@ Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` 
 that is reached, the array used longest ago goes first, whatever its opening (the first
 ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats: the conversations of one
 agent often share it, and are told apart by the full comparison); at most ``PER_OPENING`` (16)
-arrays per opening. Also kept: the last ``PER_BEFORE`` tool lists and system prompts of at most
-``MAX_BEFORE`` (1 MiB) each. The parsed values are those the
-request bodies hold anyway (the normalisers keep them for the history of each conversation).
+arrays per opening; and an array that no line used within the last ``IDLE_LINES`` (1,024) lines
+goes, such as a finished conversation's (it would keep its parsed values alive too). Also kept:
+the last ``PER_BEFORE`` tool lists and system prompts of at most ``MAX_BEFORE`` (1 MiB) each. The
+parsed values are those the request bodies hold anyway (the normalisers keep them for the history
+of each conversation).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ OPENING = MIN_SHARED  # bytes of an array's content that select the earlier line
 MAX_BYTES = 16 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
 PER_OPENING = 16
+IDLE_LINES = 1024  # an array no line continued or repeated within this many lines is forgotten
 MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
 
 _WS = b" \t\r\n"
@@ -95,17 +98,19 @@ class _Seen:
     between its elements, and the values parsed from them (the list the request body holds;
     ``count`` guards against it having changed length since)."""
 
-    __slots__ = ("data", "commas", "values", "count", "held")
+    __slots__ = ("data", "commas", "values", "count", "held", "used")
 
-    def __init__(self, data: memoryview, commas: list[int], values: list[Any], held: int) -> None:
+    def __init__(self, data: memoryview, commas: list[int], values: list[Any], held: int, used: int) -> None:
         self.data, self.commas, self.values, self.count = data, commas, values, len(values)
         self.held = held  # the bytes kept alive: the whole line ``data`` is a view of
+        self.used = used  # the number of the line that last used it (or was it)
 
 
 class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
-    __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "spliced", "whole", "writers", "before", "markers")
+    __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "lines", "spliced", "whole", "writers", "before",
+                 "markers")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
@@ -115,6 +120,7 @@ class Splicer:
         # MAX_BYTES is reached, whatever its opening (conversations of one agent often share one).
         self.order: OrderedDict[_Seen, bytes] = OrderedDict()
         self.bytes = 0
+        self.lines = 0
         self.spliced = 0  # lines parsed in part (for tests and the benchmark)
         self.whole = 0
         self.writers = list(_WRITERS)  # the one that wrote this log's last element first
@@ -125,6 +131,7 @@ class Splicer:
 
     def loads(self, line: bytes) -> Any:
         """The parsed line; raises ``orjson.JSONDecodeError`` exactly when ``orjson.loads`` does."""
+        self.lines += 1
         start = _array_start(line)
         opening = line[start : start + OPENING] if start > 0 else b""
         if len(opening) < OPENING or opening.lstrip(_WS)[:1] == b"]":  # no array, or a short or empty one
@@ -154,6 +161,7 @@ class Splicer:
                         self._forget(seen, opening)
                     else:  # another conversation that opens alike, or an edit: both are kept
                         self.order.move_to_end(seen)
+                        seen.used = self.lines
                     self.spliced += 1
                     if line[cut] == 0x5D:  # "]": no element after the repeated ones
                         end, commas = cut, seen.commas[: k - 1]
@@ -295,14 +303,16 @@ class Splicer:
         candidates = self.seen.get(opening)
         if candidates is None:
             candidates = self.seen[opening] = []
-        seen = _Seen(memoryview(line)[start:end], commas, values, len(line))  # (a view: no copy)
+        seen = _Seen(memoryview(line)[start:end], commas, values, len(line), self.lines)  # (a view: no copy)
         candidates.append(seen)
         self.order[seen] = opening
         self.bytes += len(line)
         if len(candidates) > PER_OPENING:
             self._forget(candidates[0], opening)
-        while self.bytes > MAX_BYTES and len(self.order) > 1:
+        while len(self.order) > 1:
             oldest, its_opening = next(iter(self.order.items()))
+            if self.bytes <= MAX_BYTES and oldest.used >= self.lines - IDLE_LINES:
+                break
             self._forget(oldest, its_opening)
 
     def _forget(self, seen: _Seen, opening: bytes) -> None:
