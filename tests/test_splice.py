@@ -809,6 +809,68 @@ def test_tools_and_system_before_the_messages_are_reused(writer):
     assert counts(s) == (1, 4)
 
 
+def openai_line(history: list, turn: int, tools: list = TOOLS, writer=orjson.dumps) -> bytes:
+    """An OpenAI SDK body: the tool definitions after the messages."""
+    body = {"model": "gpt-5", "messages": history, "tools": tools, "stream": True}
+    return writer({"timestamp": f"2026-01-01T00:00:{turn:02d}Z", "session": "s1", "request": body})
+
+
+@pytest.mark.parametrize("writer", list(WRITERS), ids=list(WRITERS))
+def test_tools_after_the_messages_are_reused_on_spliced_lines(writer):
+    s = Splicer()
+    history = conversation(2)
+    check(s, openai_line(history, 0, writer=WRITERS[writer]))  # parsed whole: its tools are not looked for
+    got = []
+    for turn in range(1, 5):
+        history.append(message(len(history), seed=turn))
+        got.append(check(s, openai_line(history, turn, writer=WRITERS[writer]))["request"]["tools"])
+    # remembered from the first spliced line on; its very objects from then on, not parsed again
+    assert all(a is b for later in got[1:] for a, b in zip(later, got[0]))
+    assert got[-1] is not got[0]  # (a list of its own)
+    assert counts(s) == (1, 4)
+
+
+def test_a_tools_key_in_a_new_message_is_exact():
+    """The rest of a spliced line is searched for the key: one inside a new message is no site
+    (its marker is not found where the request's tools are), so the line is parsed whole."""
+    s = Splicer()
+    history = conversation(2)
+    check(s, openai_line(history, 0))
+    history.append({"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "configure", "arguments": "{}"}, "tools": TOOLS * 3}]})
+    check(s, openai_line(history, 1))
+    history.append(message(len(history), seed=3))
+    got = check(s, openai_line(history, 2))
+    assert got["request"]["tools"] == TOOLS
+
+
+def test_normalisers_recognise_tools_the_reader_hands_over(monkeypatch):
+    """The tool list a line repeats (after the messages) is recognised by the identity of its
+    items, though the first such line was not the one whose objects the normaliser kept."""
+    from prefixlint.model import Origin, Record
+    from prefixlint.providers import base, openai
+
+    lookups = []
+
+    class Counting(base.ListMemo):
+        def lookup(self, value):
+            lookups.append(len(lookups))
+            return super().lookup(value)
+
+    monkeypatch.setattr(openai, "_CHAT_TOOLS", Counting())
+    s = Splicer()
+    history = conversation(2)
+    blocks = []
+    for turn in range(6):
+        if turn:
+            history.append(message(len(history), seed=turn))
+        body = s.loads(openai_line(history, turn))["request"]
+        prompt = openai.normalize_chat(body, Record(body=body, origin=Origin("x")))
+        blocks.append([(b.pointer, b.hash) for b in prompt.blocks if b.section == "tools"])
+    assert lookups == [0, 1]  # the whole line's fresh list, then the first spliced line's
+    assert all(b == blocks[0] for b in blocks) and len(blocks[0]) == len(TOOLS)
+
+
 def test_changed_tools_are_parsed_and_remembered():
     s = Splicer()
     history = conversation(2)

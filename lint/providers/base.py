@@ -95,13 +95,17 @@ class ListMemo:
 
     def reuse(self, value: list[Any], result: Any, items: list[Any]) -> None:
         """``value`` (a request's list) takes the kept ``items`` of an equal list built before."""
+        if not same_objects(value, items):
+            # The request's own objects are recognised too: the reader may hand them over again (a
+            # tool list it first parsed on a later line than the one whose objects are kept here).
+            self._latest(value[:], result)
         value[:] = items  # equal values: keep one copy
         self._latest(items, result)
 
     def _latest(self, items: list[Any], result: Any) -> None:
         latest = self.latest
         for i, kept in enumerate(latest):
-            if kept[0] is items:
+            if same_objects(kept[0], items):
                 del latest[i]
                 break
         latest.insert(0, (items, result))

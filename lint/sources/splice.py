@@ -23,10 +23,13 @@ Why this is exact:
   an array) falls back to parsing the whole line, so that a malformed line is reported exactly as
   before.
 
-The tool definitions and a system prompt given as blocks, sent before the messages and the same on
-every turn, are cut out the same way when they repeat, byte for byte up to their ``]``, one of the
-last few arrays seen under that key (each with its own marker): the request then holds the very
-same tool objects as before, which the normalisers recognise without serialising them again.
+The tool definitions and a system prompt given as blocks, the same on every turn, are cut out the
+same way when they repeat, byte for byte up to their ``]``, one of the last few arrays seen under
+that key (each with its own marker): before the messages (Anthropic's order), or after them (the
+OpenAI SDK's) when the line was spliced (then only its new bytes are searched for the key; a key
+found inside a new message leaves its marker where it is not looked for, and the line is parsed
+whole). The request then holds the very same tool objects as before, which the normalisers
+recognise without serialising them again.
 
 Where a line's array ends is found from its *new* elements only: each is written again from its
 parsed value the way the log writes (compact, or Python's spaced and escaped JSON: whichever
@@ -59,7 +62,7 @@ import orjson
 KEY = b'"messages":'
 # Arrays a request sends before its messages, unchanged from turn to turn: cut out too.
 BEFORE = (b'"system":', b'"tools":')
-MIN_BEFORE = 1024  # bytes before the messages worth looking at for them
+MIN_BEFORE = 1024  # a tool list or system prompt shorter than this (up to the messages or the line's end) is left
 MAX_BEFORE = 1024 * 1024  # a longer tool list or system prompt is not remembered
 PER_BEFORE = 4  # tool lists (and system prompts) remembered: a main agent's and its subagents'
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
@@ -152,8 +155,11 @@ class Splicer:
             if best >= 0 and cut - start >= MIN_SHARED:
                 seen = candidates[best]
                 # The first k elements (the bytes up to ``cut``, a "," or the "]") are repeated.
-                head, before = self._head(line, start)
-                found = self._parse_marked(head + self.marker_json + line[cut:], before)
+                # (Tool definitions sent after the messages, as the OpenAI SDK orders a body, are
+                # in the rest: cut out there too.)
+                sites: list[tuple] = []
+                head = self._cut(line, 0, start, sites)
+                found = self._parse_marked(head + self.marker_json + self._cut(line, cut, len(line), sites), sites)
                 if found is not None:
                     obj, values = found
                     values[0:1] = seen.values[:k]
@@ -172,8 +178,9 @@ class Splicer:
                     return obj
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
         # is known for sure (see the module's docstring).
-        head, before = self._head(line, start)
-        found = self._parse_marked(head + self.marker_json + b"," + line[start:], before)
+        sites = []
+        head = self._cut(line, 0, start, sites)
+        found = self._parse_marked(head + self.marker_json + b"," + line[start:], sites)
         self.whole += 1
         if found is None:
             return orjson.loads(line)
@@ -225,7 +232,7 @@ class Splicer:
 
     def _parse_marked(self, stub: bytes, before: list[tuple]) -> tuple[Any, list[Any]] | None:
         """The parsed ``stub`` and its array whose first element is the marker (the messages);
-        the arrays cut or marked before them (``before``, see :meth:`_head`) are filled in and
+        the tool and system arrays cut or marked (``before``, see :meth:`_cut`) are filled in and
         remembered. None when the stub does not parse or a marked array is not found where it may
         be (then the caller parses the line whole)."""
         try:
@@ -255,13 +262,14 @@ class Splicer:
                     del kept[0]
         return obj, found[self.marker]
 
-    def _head(self, line: bytes, start: int) -> tuple[bytes, list[tuple]]:
-        """``line[:start]`` (what comes before the messages) with the tool and system arrays it
-        holds cut out where they repeat an earlier line's (byte for byte, up to their "]"), a
-        marker in their place, or marked to be remembered; and those sites, in order."""
-        sites = []
+    def _cut(self, line: bytes, lo: int, hi: int, sites: list[tuple]) -> bytes:
+        """``line[lo:hi]`` (what comes before the messages, or after the repeated ones) with the
+        tool and system arrays it holds cut out where they repeat an earlier line's (byte for byte,
+        up to their "]"), a marker in their place, or marked to be remembered; those sites are
+        added to ``sites``, in order."""
+        found = []
         for key in BEFORE:
-            at = _array_start(line, key, start)
+            at = _array_start(line, key, hi, lo)
             if at < 0 or line[at : at + 1] == b"]":
                 continue
             repeated = None
@@ -269,26 +277,27 @@ class Splicer:
             for kept in reversed(self.before[key]):
                 if line.startswith(kept[0], at):
                     end = at + len(kept[0])
-                    while end < start and line[end] in _WS:
+                    while end < hi and line[end] in _WS:
                         end += 1
                     if line[end : end + 1] == b"]":
                         repeated, cut = kept, end
                         break
-            if repeated is None and start - at < MIN_BEFORE:
+            if repeated is None and hi - at < MIN_BEFORE:
                 continue  # (too short to be worth it)
-            sites.append((at, cut, key, repeated))
-        if not sites:
-            return line[:start], []
-        sites.sort()
+            found.append((at, cut, key, repeated))
+        if not found:
+            return line[lo:hi]
+        found.sort()
         pieces = []
-        pos = 0
-        for at, cut, key, repeated in sites:
+        pos = lo
+        for at, cut, key, repeated in found:
             if at < pos:  # one inside the other: not worth sorting out
-                return line[:start], []
+                return line[lo:hi]
             pieces += (line[pos:at], self.markers[key], b"" if repeated else b",")
             pos = cut
-        pieces.append(line[pos:start])
-        return b"".join(pieces), [(line, at, key, repeated) for at, _, key, repeated in sites]
+        pieces.append(line[pos:hi])
+        sites += [(line, at, key, repeated) for at, _, key, repeated in found]
+        return b"".join(pieces)
 
     def _remember(self, opening: bytes, line: bytes, start: int, end: int, commas: list[int],
                   values: list[Any]) -> None:
@@ -362,11 +371,11 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
     return j, start + seen.commas[j - 1]
 
 
-def _array_start(line: bytes, key: bytes = KEY, limit: int | None = None) -> int:
+def _array_start(line: bytes, key: bytes = KEY, limit: int | None = None, lo: int = 0) -> int:
     """Offset just after the ``[`` of the array of the first ``key`` (``"messages":``) of a line,
-    before ``limit``; or -1."""
+    between ``lo`` and ``limit``; or -1."""
     n = len(line) if limit is None else limit
-    i = line.find(key, 0, n)
+    i = line.find(key, lo, n)
     for _ in range(4):  # (the first occurrences may be a key of the same name that is no array)
         if i <= 0:
             return -1
