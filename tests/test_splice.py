@@ -280,6 +280,27 @@ def test_interleaved_conversations_reuse_their_own_previous_line():
             history.append(message(len(history), seed=ord(name)))
 
 
+def test_a_moving_cache_marker_leaves_one_array_per_conversation():
+    """A line that repeats all but the last message of a conversation's previous line (whose cache
+    marker moved on) and adds messages takes that line's place: the splicer holds one array per
+    live conversation, not one per turn. A sibling of the same length, whose last message differs,
+    is kept beside it."""
+    s = Splicer()
+    histories = {name: conversation(3, seed=seed, blocks=True) for seed, name in enumerate("ab", 1)}
+    for turn in range(6):
+        for name, history in histories.items():
+            marked = [*history[:-1], {**history[-1], "content": [*history[-1]["content"][:-1],
+                                                                 {**history[-1]["content"][-1], "cache_control": {"type": "ephemeral"}}]}]
+            check(s, orjson.dumps(envelope(marked, turn, session=name)))
+            history.append(message(len(history), seed=turn, blocks=True))
+        assert len(s.order) == 2
+    assert counts(s) == (2, 10)
+    sibling = [*histories["a"][:-1], message(99, seed=99, blocks=True)]  # the same length as a's last line
+    check(s, orjson.dumps(envelope(histories["a"], 6, session="a")))
+    check(s, orjson.dumps(envelope(sibling, 6, session="a2")))
+    assert len(s.order) == 3
+
+
 # --------------------------------------------------------------------------------------------------
 # Hostile lines after a primed Splicer: exact, and parsed whole (or raising) where in doubt
 

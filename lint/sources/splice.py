@@ -37,7 +37,7 @@ matched last) and compared with the line's bytes; an element written some other 
 (strings skipped by a regular expression, brackets counted). The cost per line follows what the
 line adds, not its length.
 
-Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (16 MiB); when
+Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (8 MiB); when
 that is reached, the array used longest ago goes first, whatever its opening (the first
 ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats: the conversations of one
 agent often share it, and are told apart by the full comparison); at most ``PER_OPENING`` (16)
@@ -67,7 +67,7 @@ MAX_BEFORE = 1024 * 1024  # a longer tool list or system prompt is not remembere
 PER_BEFORE = 4  # tool lists (and system prompts) remembered: a main agent's and its subagents'
 MIN_SHARED = 1024  # repeated bytes worth cutting out (below: parse the whole line)
 OPENING = MIN_SHARED  # bytes of an array's content that select the earlier lines to compare with
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 8 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
 PER_OPENING = 16
 IDLE_LINES = 1024  # an array no line continued or repeated within this many lines is forgotten
@@ -163,7 +163,9 @@ class Splicer:
                 if found is not None:
                     obj, values = found
                     values[0:1] = seen.values[:k]
-                    if k == seen.count:  # the line continues that one: it takes its place
+                    if k == seen.count or (k == seen.count - 1 and len(values) > seen.count):
+                        # the line continues that one, perhaps with its last message changed (a
+                        # cache marker that moves on to the new last message): it takes its place
                         self._forget(seen, opening)
                     else:  # another conversation that opens alike, or an edit: both are kept
                         self.order.move_to_end(seen)
