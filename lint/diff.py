@@ -135,12 +135,13 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
 _SECTION = attrgetter("section")
 _MESSAGE_HASH = attrgetter("hash")  # of a message or a block
 _CANON = attrgetter("canon")
-def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
-    """The sections of a prompt's blocks, and their hashes and canonical hashes computed on demand
-    (kept with the prompt: every rule of a pair asks for the sections of the same two)."""
-    found = prompt.derived.get("columns")
+
+
+def _sections(prompt: Prompt) -> list[str]:
+    """The section of every block of a prompt, computed once (kept with the prompt)."""
+    found = prompt.derived.get("sections")
     if found is None:
-        found = prompt.derived["columns"] = (list(map(_SECTION, prompt.blocks)), {})
+        found = prompt.derived["sections"] = list(map(_SECTION, prompt.blocks))
     return found
 
 
@@ -152,7 +153,7 @@ def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
     if len(sections) == 1 and runs is not False:
         found = runs.get(sections[0])
         return blocks[found[0] : found[1]] if found else []
-    column = _columns(prompt)[0]
+    column = _sections(prompt)
     return [b for b, s in zip(blocks, column) if s in sections]
 
 
@@ -161,7 +162,7 @@ def _section_runs(prompt: Prompt) -> dict[str, tuple[int, int]] | bool:
     otherwise. Found once per prompt."""
     runs = prompt.derived.get("runs")
     if runs is None:
-        runs = prompt.derived["runs"] = _runs(_columns(prompt)[0])
+        runs = prompt.derived["runs"] = _runs(_sections(prompt))
     return runs
 
 
@@ -177,15 +178,6 @@ def _runs(column: list[str]) -> dict[str, tuple[int, int]] | bool:
     return runs
 
 
-def _column(prompt: Prompt, canonical: bool = False) -> list[bytes]:
-    """The hash (or canonical hash) of every block of a prompt, computed once."""
-    values = _columns(prompt)[1]
-    column = values.get(canonical)
-    if column is None:
-        column = values[canonical] = list(map(_CANON if canonical else _MESSAGE_HASH, prompt.blocks))
-    return column
-
-
 def running_tokens(prompt: Prompt) -> list[int]:
     """Running totals of the blocks' estimated tokens, computed once per prompt (the previous turn's
     were computed when it was the new one)."""
@@ -196,19 +188,14 @@ def running_tokens(prompt: Prompt) -> list[int]:
 
 
 def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
-    if section == "messages":  # (kept with the prompt: its next turn compares with it again)
-        found = prompt.derived.get(("message units", canonical))
-        if found is None:
-            found = prompt.derived["message units", canonical] = list(
-                map(_CANON if canonical else _MESSAGE_HASH, prompt.messages)
-            )
-        return found
-    column = _column(prompt, canonical)
-    runs = _section_runs(prompt)
-    if runs is not False:  # one run of blocks, as providers lay sections out
-        found = runs.get(section)
-        return column[found[0] : found[1]] if found else []
-    return [h for h, s in zip(column, _columns(prompt)[0]) if s == section]
+    """The hashes (or canonical hashes) of a section's units, computed once per prompt (kept with
+    the prompt: its next turn compares with it again)."""
+    key = ("units", section, canonical)
+    found = prompt.derived.get(key)
+    if found is None:
+        units = prompt.messages if section == "messages" else blocks_of(prompt, (section,))
+        found = prompt.derived[key] = list(map(_CANON if canonical else _MESSAGE_HASH, units))
+    return found
 
 
 def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from prefixlint.diff import compare, first_difference, section_diff
@@ -94,3 +96,19 @@ def test_openai_system_section_and_first_difference():
     change = compare(chat("Today is 2026-11-24."), chat("Today is 2026-11-25."))
     assert (change.kind, change.section, change.pointer, change.offset) == ("edit", "system", "/messages/0", 18)
     assert first_difference("abc", "abd") == 2 and first_difference("abc", "abc") == 3 and first_difference("", "x") == 0
+
+
+def _laid_out(*sections: str):
+    """A prompt whose blocks are in these sections (nothing else about them matters here)."""
+    block = BASE.blocks[0]
+    blocks = [dataclasses.replace(block, section=s, size=i) for i, s in enumerate(sections)]
+    return dataclasses.replace(BASE, blocks=blocks, messages=[], derived={})
+
+
+def test_units_of_a_section_that_is_not_one_run():
+    from prefixlint.diff import _units
+
+    p = _laid_out("tools", "messages", "tools")
+    p.blocks[2] = dataclasses.replace(p.blocks[2], hash=b"other")
+    assert _units(p, "tools") == [p.blocks[0].hash, b"other"]
+    assert _units(p, "messages") == []
