@@ -8,6 +8,7 @@ divergent blocks are explained in detail, with deepdiff and a short before/after
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import accumulate, groupby
@@ -157,6 +158,12 @@ def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
     return [b for b, s in zip(blocks, column) if s in sections]
 
 
+def sections_of(prompt: Prompt) -> Collection[str]:
+    """The sections a prompt has blocks in."""
+    runs = _section_runs(prompt)
+    return runs.keys() if runs is not False else set(_sections(prompt))
+
+
 def _section_runs(prompt: Prompt) -> dict[str, tuple[int, int]] | bool:
     """Section -> (start, end) of its blocks when every section is one run of blocks; False
     otherwise. Found once per prompt."""
@@ -176,6 +183,24 @@ def _runs(column: list[str]) -> dict[str, tuple[int, int]] | bool:
         runs[section] = (start, end)
         start = end
     return runs
+
+
+def inherit_runs(prompt: Prompt, earlier: Prompt, shared: int) -> str | None:
+    """Give ``prompt`` the section runs of ``earlier`` without looking at all its blocks, when
+    their first ``shared`` blocks are equal and ``prompt``'s blocks after them extend the last run
+    of ``earlier`` (the usual next turn: messages replaced or appended at the end). Returns the
+    section of that run, or None when the runs are not found this way."""
+    runs = _section_runs(earlier)
+    if not runs:
+        return None
+    last, (start, _end) = next(reversed(runs.items()))
+    blocks = prompt.blocks
+    if start > shared or start >= len(blocks) or any(b.section != last for b in blocks[shared:]):
+        return None
+    runs = dict(runs)
+    runs[last] = (start, len(blocks))
+    prompt.derived["runs"] = runs
+    return last
 
 
 def running_tokens(prompt: Prompt) -> list[int]:

@@ -105,6 +105,30 @@ def _laid_out(*sections: str):
     return dataclasses.replace(BASE, blocks=blocks, messages=[], derived={})
 
 
+@pytest.mark.parametrize(
+    "earlier, later, shared, grown",
+    [
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages", "messages", "messages"), 3, "messages"),
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages"), 2, "messages"),
+        (("tools", "system"), ("tools", "system", "system"), 1, "system"),
+        (("tools", "system", "messages"), ("tools", "system"), 2, None),  # the last run is gone
+        (("tools", "system", "messages"), ("tools", "system", "messages", "tools"), 2, None),  # another section after it
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages"), 1, None),  # shared ends before it
+        (("tools", "messages", "tools"), ("tools", "messages", "tools", "tools"), 2, None),  # no runs to inherit
+        ((), ("messages",), 0, None),
+    ],
+)
+def test_inherited_section_runs_are_those_of_the_blocks(earlier, later, shared, grown):
+    from prefixlint.diff import _runs, blocks_of, inherit_runs
+
+    old, new = _laid_out(*earlier), _laid_out(*later)
+    assert inherit_runs(new, old, shared) == grown
+    assert ("runs" in new.derived) == (grown is not None)
+    assert new.derived.get("runs", _runs(list(later))) == _runs(list(later))
+    for section in ("tools", "system", "messages"):
+        assert blocks_of(new, (section,)) == [b for b in new.blocks if b.section == section]
+
+
 def test_units_of_a_section_that_is_not_one_run():
     from prefixlint.diff import _units
 
