@@ -212,19 +212,27 @@ def running_tokens(prompt: Prompt) -> list[int]:
     return found
 
 
-def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
+def _units(prompt: Prompt, section: str, canonical: bool = False, earlier: Prompt | None = None) -> list[bytes]:
     """The hashes (or canonical hashes) of a section's units, computed once per prompt (kept with
-    the prompt: its next turn compares with it again)."""
+    the prompt: its next turn compares with it again). ``earlier``: a prompt whose message units
+    serve for the messages ``prompt`` repeats of it."""
     key = ("units", section, canonical)
     found = prompt.derived.get(key)
     if found is None:
-        units = prompt.messages if section == "messages" else blocks_of(prompt, (section,))
-        found = prompt.derived[key] = list(map(_CANON if canonical else _MESSAGE_HASH, units))
+        unit = _CANON if canonical else _MESSAGE_HASH
+        if section != "messages":
+            found = list(map(unit, blocks_of(prompt, (section,))))
+        elif earlier is not None and earlier.messages and prompt.messages[: len(earlier.messages)] == earlier.messages:
+            # The usual next turn: the earlier messages (equal messages have equal hashes), then new ones.
+            found = _units(earlier, section, canonical) + list(map(unit, prompt.messages[len(earlier.messages) :]))
+        else:
+            found = list(map(unit, prompt.messages))
+        prompt.derived[key] = found
     return found
 
 
 def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
-    a, b = _units(prev, section), _units(new, section)
+    a, b = _units(prev, section), _units(new, section, earlier=prev)
     if a == b:
         return SectionDiff(section, "same", a, b)
     if not a:
@@ -233,7 +241,7 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
         return SectionDiff(section, "removed", a, b)
     if b[: len(a)] == a:
         return SectionDiff(section, "append", a, b)
-    if _units(prev, section, True) == _units(new, section, True):
+    if _units(prev, section, True) == _units(new, section, True, prev):
         return SectionDiff(section, "reserialize", a, b)
     opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     changes = [op for op in opcodes if op[0] != "equal"]

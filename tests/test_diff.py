@@ -136,3 +136,20 @@ def test_units_of_a_section_that_is_not_one_run():
     p.blocks[2] = dataclasses.replace(p.blocks[2], hash=b"other")
     assert _units(p, "tools") == [p.blocks[0].hash, b"other"]
     assert _units(p, "messages") == []
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("canonical", [False, True])
+def test_message_units_from_the_previous_turn_are_those_of_the_messages(name, canonical):
+    from prefixlint.diff import _units
+
+    prev, new = dataclasses.replace(BASE, derived={}), dataclasses.replace(CASES[name][0], derived={})
+    # the previous turn's units, as copies to tell them from the messages' own hashes
+    theirs = [bytes(bytearray(m.canon if canonical else m.hash)) for m in prev.messages]
+    prev.derived["units", "messages", canonical] = theirs
+    got = _units(new, "messages", canonical, earlier=prev)
+    assert got == [m.canon if canonical else m.hash for m in new.messages]
+    # they serve when the new turn repeats the previous turn's messages (equal, not the same objects)
+    repeats = new.messages[: len(prev.messages)] == prev.messages
+    assert repeats == (name in ("append", "identical", "reorder", "setting", "model"))
+    assert (got[0] is theirs[0]) == repeats
