@@ -8,6 +8,7 @@ divergent blocks are explained in detail, with deepdiff and a short before/after
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import accumulate, groupby
@@ -135,12 +136,13 @@ def explain(prev: Any, new: Any, limit: int = 5) -> list[str]:
 _SECTION = attrgetter("section")
 _MESSAGE_HASH = attrgetter("hash")  # of a message or a block
 _CANON = attrgetter("canon")
-def _columns(prompt: Prompt) -> tuple[list[str], dict[bool, list[bytes]]]:
-    """The sections of a prompt's blocks, and their hashes and canonical hashes computed on demand
-    (kept with the prompt: every rule of a pair asks for the sections of the same two)."""
-    found = prompt.derived.get("columns")
+
+
+def _sections(prompt: Prompt) -> list[str]:
+    """The section of every block of a prompt, computed once (kept with the prompt)."""
+    found = prompt.derived.get("sections")
     if found is None:
-        found = prompt.derived["columns"] = (list(map(_SECTION, prompt.blocks)), {})
+        found = prompt.derived["sections"] = list(map(_SECTION, prompt.blocks))
     return found
 
 
@@ -152,8 +154,14 @@ def blocks_of(prompt: Prompt, sections: tuple[str, ...]) -> list[Block]:
     if len(sections) == 1 and runs is not False:
         found = runs.get(sections[0])
         return blocks[found[0] : found[1]] if found else []
-    column = _columns(prompt)[0]
+    column = _sections(prompt)
     return [b for b, s in zip(blocks, column) if s in sections]
+
+
+def sections_of(prompt: Prompt) -> Collection[str]:
+    """The sections a prompt has blocks in."""
+    runs = _section_runs(prompt)
+    return runs.keys() if runs is not False else set(_sections(prompt))
 
 
 def _section_runs(prompt: Prompt) -> dict[str, tuple[int, int]] | bool:
@@ -161,7 +169,7 @@ def _section_runs(prompt: Prompt) -> dict[str, tuple[int, int]] | bool:
     otherwise. Found once per prompt."""
     runs = prompt.derived.get("runs")
     if runs is None:
-        runs = prompt.derived["runs"] = _runs(_columns(prompt)[0])
+        runs = prompt.derived["runs"] = _runs(_sections(prompt))
     return runs
 
 
@@ -177,13 +185,22 @@ def _runs(column: list[str]) -> dict[str, tuple[int, int]] | bool:
     return runs
 
 
-def _column(prompt: Prompt, canonical: bool = False) -> list[bytes]:
-    """The hash (or canonical hash) of every block of a prompt, computed once."""
-    values = _columns(prompt)[1]
-    column = values.get(canonical)
-    if column is None:
-        column = values[canonical] = list(map(_CANON if canonical else _MESSAGE_HASH, prompt.blocks))
-    return column
+def inherit_runs(prompt: Prompt, earlier: Prompt, shared: int) -> str | None:
+    """Give ``prompt`` the section runs of ``earlier`` without looking at all its blocks, when
+    their first ``shared`` blocks are equal and ``prompt``'s blocks after them extend the last run
+    of ``earlier`` (the usual next turn: messages replaced or appended at the end). Returns the
+    section of that run, or None when the runs are not found this way."""
+    runs = _section_runs(earlier)
+    if not runs:
+        return None
+    last, (start, _end) = next(reversed(runs.items()))
+    blocks = prompt.blocks
+    if start > shared or start >= len(blocks) or any(b.section != last for b in blocks[shared:]):
+        return None
+    runs = dict(runs)
+    runs[last] = (start, len(blocks))
+    prompt.derived["runs"] = runs
+    return last
 
 
 def running_tokens(prompt: Prompt) -> list[int]:
@@ -195,24 +212,27 @@ def running_tokens(prompt: Prompt) -> list[int]:
     return found
 
 
-def _units(prompt: Prompt, section: str, canonical: bool = False) -> list[bytes]:
-    if section == "messages":  # (kept with the prompt: its next turn compares with it again)
-        found = prompt.derived.get(("message units", canonical))
-        if found is None:
-            found = prompt.derived["message units", canonical] = list(
-                map(_CANON if canonical else _MESSAGE_HASH, prompt.messages)
-            )
-        return found
-    column = _column(prompt, canonical)
-    runs = _section_runs(prompt)
-    if runs is not False:  # one run of blocks, as providers lay sections out
-        found = runs.get(section)
-        return column[found[0] : found[1]] if found else []
-    return [h for h, s in zip(column, _columns(prompt)[0]) if s == section]
+def _units(prompt: Prompt, section: str, canonical: bool = False, earlier: Prompt | None = None) -> list[bytes]:
+    """The hashes (or canonical hashes) of a section's units, computed once per prompt (kept with
+    the prompt: its next turn compares with it again). ``earlier``: a prompt whose message units
+    serve for the messages ``prompt`` repeats of it."""
+    key = ("units", section, canonical)
+    found = prompt.derived.get(key)
+    if found is None:
+        unit = _CANON if canonical else _MESSAGE_HASH
+        if section != "messages":
+            found = list(map(unit, blocks_of(prompt, (section,))))
+        elif earlier is not None and earlier.messages and prompt.messages[: len(earlier.messages)] == earlier.messages:
+            # The usual next turn: the earlier messages (equal messages have equal hashes), then new ones.
+            found = _units(earlier, section, canonical) + list(map(unit, prompt.messages[len(earlier.messages) :]))
+        else:
+            found = list(map(unit, prompt.messages))
+        prompt.derived[key] = found
+    return found
 
 
 def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
-    a, b = _units(prev, section), _units(new, section)
+    a, b = _units(prev, section), _units(new, section, earlier=prev)
     if a == b:
         return SectionDiff(section, "same", a, b)
     if not a:
@@ -221,7 +241,7 @@ def section_diff(prev: Prompt, new: Prompt, section: str) -> SectionDiff:
         return SectionDiff(section, "removed", a, b)
     if b[: len(a)] == a:
         return SectionDiff(section, "append", a, b)
-    if _units(prev, section, True) == _units(new, section, True):
+    if _units(prev, section, True) == _units(new, section, True, prev):
         return SectionDiff(section, "reserialize", a, b)
     opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     changes = [op for op in opcodes if op[0] != "equal"]

@@ -44,17 +44,17 @@ import heapq
 
 import re
 from collections import OrderedDict
+from collections.abc import Collection
 from operator import attrgetter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from prefixlint.chains import chain_key, extend
-from prefixlint.diff import blocks_of
+from prefixlint.diff import blocks_of, inherit_runs, sections_of
 from prefixlint.model import Prompt
 from prefixlint.providers.base import ByIdentity, digest
 
 _CANON = attrgetter("canon")
-_SECTION = attrgetter("section")
 _SIZE = attrgetter("size")
 
 MAX_THREADS = 2000
@@ -83,7 +83,8 @@ class Thread:
     cache: Any = None  # the cache model's figures for the last turn (set by the engine)
     shape: tuple[bytes, bytes] = (b"", b"")  # (_tools_key, _system_key) of the head
     canons: list[bytes] | None = None  # the head's messages' canonical hashes
-    distinct: frozenset[bytes] = frozenset()  # the same as a set (what the message index holds)
+    distinct: set[bytes] = field(default_factory=set)  # the same as a set (what the message index holds)
+    opening: Any = None  # the head's first Message object (its key in ThreadTracker.by_opening)
     first_text: str | None = None  # the head's first message as text (computed when first needed)
 
     @property
@@ -120,6 +121,13 @@ def _tools_key(p: Prompt) -> bytes:
 
 def _system_key(p: Prompt) -> bytes:
     return _SYSTEM_KEYS.get(blocks_of(p, ("system",)), _system_digest)
+
+
+def _measures(p: Prompt, canons: list[bytes] | None = None) -> tuple[tuple[bytes, bytes], list[bytes], int]:
+    """``p``'s shape, messages' canonical hashes and size, from all its blocks and messages."""
+    if canons is None:
+        canons = list(map(_CANON, p.messages))
+    return (_tools_key(p), _system_key(p)), canons, sum(map(_SIZE, p.blocks))
 
 
 def _text_of(p: Prompt, index: int) -> str:
@@ -183,6 +191,9 @@ class ThreadTracker:
         self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
         self.by_response: OrderedDict[str, int] = OrderedDict()
         self.by_conversation: OrderedDict[str, int] = OrderedDict()  # conversation id -> its thread
+        # id() of a head's first Message object -> the thread (the last one set): a request that
+        # repeats that head's messages as the same objects is measured from it (see _measure)
+        self.by_opening: dict[int, Thread] = {}
         self.count = 0
         self.bytes = 0
         self.seq = 0
@@ -197,6 +208,7 @@ class ThreadTracker:
 
     def _unindex(self, t: Thread) -> None:
         self._unindex_messages(t, t.distinct)
+        self._set_opening(t, None)
         bucket = self.by_shape.get(t.shape)
         if bucket is not None:
             bucket.discard(t.number)
@@ -212,10 +224,10 @@ class ThreadTracker:
         if not index:
             del self.by_message[t.partition]
 
-    def _set_head(self, t: Thread, p: Prompt, shape: tuple[bytes, bytes], canons: list[bytes]) -> None:
+    def _set_head(self, t: Thread, p: Prompt, shape: tuple[bytes, bytes], canons: list[bytes], size: int) -> None:
         old = t.canons
         if old is None:  # a new thread
-            t.distinct = frozenset(canons)
+            t.distinct = set(canons)
             t.shape = shape
             self._index(t)
         else:
@@ -226,17 +238,16 @@ class ThreadTracker:
                     index = self.by_message.setdefault(t.partition, {})
                     for h in added:
                         _add(index, h, t.number)
-                    t.distinct = t.distinct.union(added)
-                distinct = t.distinct
+                    t.distinct.update(added)
             else:
-                distinct = frozenset(canons)
-            if distinct != t.distinct:
-                self._unindex_messages(t, t.distinct - distinct)
-                number = t.number
-                index = self.by_message.setdefault(t.partition, {})
-                for h in distinct - t.distinct:
-                    _add(index, h, number)
-                t.distinct = distinct
+                distinct = set(canons)
+                if distinct != t.distinct:
+                    self._unindex_messages(t, t.distinct - distinct)
+                    number = t.number
+                    index = self.by_message.setdefault(t.partition, {})
+                    for h in distinct - t.distinct:
+                        _add(index, h, number)
+                    t.distinct = distinct
             if shape != t.shape:
                 bucket = self.by_shape.get(t.shape)
                 if bucket is not None:
@@ -250,11 +261,21 @@ class ThreadTracker:
         if t.head is not p:
             t.first_text = None
         t.head = p
-        t.size = sum(map(_SIZE, p.blocks))
+        self._set_opening(t, p.messages[0] if p.messages else None)
+        t.size = size
         self.bytes += t.size
         t.seen = self.seq
         self.live.move_to_end(t.number)
         self._evict()
+
+    def _set_opening(self, t: Thread, opening: Any) -> None:
+        if opening is t.opening:
+            return
+        if t.opening is not None and self.by_opening.get(id(t.opening)) is t:
+            del self.by_opening[id(t.opening)]
+        t.opening = opening
+        if opening is not None:
+            self.by_opening[id(opening)] = t
 
     def _evict(self) -> None:
         while len(self.live) > 1 and (len(self.live) > self.max_threads or self.bytes > self.max_bytes):
@@ -263,13 +284,10 @@ class ThreadTracker:
             self.bytes -= old.size
             self.forgotten += 1
 
-    def _new(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes] | None = None,
-             canons: list[bytes] | None = None) -> Thread:
+    def _new(self, p: Prompt, partition: str | None,
+             measures: tuple[tuple[bytes, bytes], list[bytes], int] | None = None) -> Thread:
         self.count += 1
-        if shape is None:
-            shape = (_tools_key(p), _system_key(p))
-        if canons is None:
-            canons = list(map(_CANON, p.messages))
+        shape, canons, size = measures or _measures(p)
         first = _text_of(p, 0) if p.messages else ""
         sig = digest(
             (partition or "").encode() + b"\x00" + shape[1] + first[:4096].encode("utf-8", "replace")
@@ -277,12 +295,36 @@ class ThreadTracker:
         t = Thread(number=self.count, partition=partition, head=p, signature=sig)
         self.live[t.number] = t
         t.size = 0
-        self._set_head(t, p, shape, canons)
+        self._set_head(t, p, shape, canons, size)
         return t
+
+    def _measure(self, p: Prompt) -> tuple[tuple[bytes, bytes], list[bytes], int]:
+        """``p``'s shape (tools and system keys), its messages' canonical hashes and its size.
+        The usual request of an agent loop is the last turn of a live thread plus a few messages,
+        the repeated ones handed over as the same objects (see prefixlint.providers.base.History):
+        it is then measured from that head, looking only at what follows it."""
+        t = self.by_opening.get(id(p.messages[0])) if p.messages else None
+        if t is None:
+            return _measures(p)
+        head = t.head
+        count = len(head.messages)
+        if p.messages[:count] != head.messages:
+            return _measures(p)
+        # Equal messages have equal canonical hashes (the head's last message is usually equal but
+        # not the same object: a moved cache_control).
+        canons = t.canons + list(map(_CANON, p.messages[count:]))
+        shared = head.messages[-1].first  # the blocks before the head's last message
+        if p.blocks[:shared] != head.blocks[:shared]:
+            return _measures(p, canons)
+        size = t.size - sum(map(_SIZE, head.blocks[shared:])) + sum(map(_SIZE, p.blocks[shared:]))
+        grown = inherit_runs(p, head, shared)
+        if grown is None or grown in ("tools", "system"):
+            return (_tools_key(p), _system_key(p)), canons, size
+        return t.shape, canons, size  # the same tools and system blocks as the head's
 
     # -- matching ----------------------------------------------------------------------
     def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int, shape: tuple[bytes, bytes],
-               sections: set[str]) -> tuple | None:
+               sections: Collection[str]) -> tuple | None:
         h = t.head
         hm = t.canons
         if hm == pm[: len(hm)]:
@@ -357,7 +399,7 @@ class ThreadTracker:
         t = self.live[number]
         if len(t.canons) != j + 1 or t.canons != pm[: j + 1]:
             return None
-        if self._score(t, p, pm, len(t.distinct), shape, set(map(_SECTION, p.blocks))) is None:
+        if self._score(t, p, pm, len(t.distinct), shape, sections_of(p)) is None:
             return None
         return t
 
@@ -397,8 +439,8 @@ class ThreadTracker:
                 t = self._new(p, partition)
                 self._remember_response(p, t)
                 return Assignment(t, 1, None, prompt=p)
-        shape = (_tools_key(p), _system_key(p))
-        pm = list(map(_CANON, p.messages))
+        measures = self._measure(p)
+        shape, pm, size = measures
         if chosen is None:
             chosen = self._extended(p, pm, partition, shape)
         if chosen is None:
@@ -412,7 +454,7 @@ class ThreadTracker:
                     for number in bucket:
                         counts[number] = counts.get(number, 0) + 1
             best_key = None
-            sections = set(map(_SECTION, p.blocks)) if counts else set()
+            sections = sections_of(p) if counts else ()
             candidates = counts.items()
             if len(counts) > MAX_CANDIDATES:
                 candidates = heapq.nlargest(MAX_CANDIDATES, candidates, key=lambda c: (c[1], c[0]))
@@ -429,7 +471,7 @@ class ThreadTracker:
             if chosen is None:
                 chosen = self._edited_first(p, partition, shape)
         if chosen is None or _same_request(chosen.head, p):
-            t = self._new(p, partition, shape, pm)
+            t = self._new(p, partition, measures)
             self._remember_response(p, t)
             return Assignment(t, 1, None, prompt=p)
         prev = chosen.head
@@ -442,7 +484,7 @@ class ThreadTracker:
         if fork:
             chosen.seen = self.seq
         else:
-            self._set_head(chosen, p, shape, pm)
+            self._set_head(chosen, p, shape, pm, size)
         self._remember_response(p, chosen)
         return Assignment(chosen, chosen.turns, prev, fork, prompt=p)
 

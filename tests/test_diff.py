@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from prefixlint.diff import compare, first_difference, section_diff
@@ -94,3 +96,60 @@ def test_openai_system_section_and_first_difference():
     change = compare(chat("Today is 2026-11-24."), chat("Today is 2026-11-25."))
     assert (change.kind, change.section, change.pointer, change.offset) == ("edit", "system", "/messages/0", 18)
     assert first_difference("abc", "abd") == 2 and first_difference("abc", "abc") == 3 and first_difference("", "x") == 0
+
+
+def _laid_out(*sections: str):
+    """A prompt whose blocks are in these sections (nothing else about them matters here)."""
+    block = BASE.blocks[0]
+    blocks = [dataclasses.replace(block, section=s, size=i) for i, s in enumerate(sections)]
+    return dataclasses.replace(BASE, blocks=blocks, messages=[], derived={})
+
+
+@pytest.mark.parametrize(
+    "earlier, later, shared, grown",
+    [
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages", "messages", "messages"), 3, "messages"),
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages"), 2, "messages"),
+        (("tools", "system"), ("tools", "system", "system"), 1, "system"),
+        (("tools", "system", "messages"), ("tools", "system"), 2, None),  # the last run is gone
+        (("tools", "system", "messages"), ("tools", "system", "messages", "tools"), 2, None),  # another section after it
+        (("tools", "system", "messages", "messages"), ("tools", "system", "messages"), 1, None),  # shared ends before it
+        (("tools", "messages", "tools"), ("tools", "messages", "tools", "tools"), 2, None),  # no runs to inherit
+        ((), ("messages",), 0, None),
+    ],
+)
+def test_inherited_section_runs_are_those_of_the_blocks(earlier, later, shared, grown):
+    from prefixlint.diff import _runs, blocks_of, inherit_runs
+
+    old, new = _laid_out(*earlier), _laid_out(*later)
+    assert inherit_runs(new, old, shared) == grown
+    assert ("runs" in new.derived) == (grown is not None)
+    assert new.derived.get("runs", _runs(list(later))) == _runs(list(later))
+    for section in ("tools", "system", "messages"):
+        assert blocks_of(new, (section,)) == [b for b in new.blocks if b.section == section]
+
+
+def test_units_of_a_section_that_is_not_one_run():
+    from prefixlint.diff import _units
+
+    p = _laid_out("tools", "messages", "tools")
+    p.blocks[2] = dataclasses.replace(p.blocks[2], hash=b"other")
+    assert _units(p, "tools") == [p.blocks[0].hash, b"other"]
+    assert _units(p, "messages") == []
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("canonical", [False, True])
+def test_message_units_from_the_previous_turn_are_those_of_the_messages(name, canonical):
+    from prefixlint.diff import _units
+
+    prev, new = dataclasses.replace(BASE, derived={}), dataclasses.replace(CASES[name][0], derived={})
+    # the previous turn's units, as copies to tell them from the messages' own hashes
+    theirs = [bytes(bytearray(m.canon if canonical else m.hash)) for m in prev.messages]
+    prev.derived["units", "messages", canonical] = theirs
+    got = _units(new, "messages", canonical, earlier=prev)
+    assert got == [m.canon if canonical else m.hash for m in new.messages]
+    # they serve when the new turn repeats the previous turn's messages (equal, not the same objects)
+    repeats = new.messages[: len(prev.messages)] == prev.messages
+    assert repeats == (name in ("append", "identical", "reorder", "setting", "model"))
+    assert (got[0] is theirs[0]) == repeats

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from conftest import brief, write_log
-from prefixlint import engine
+from prefixlint import engine, threads
+from prefixlint.diff import _runs
 from prefixlint.model import Origin, Record
 from prefixlint.providers import anthropic, openai
 from prefixlint.rules import RULES
@@ -345,3 +348,48 @@ def test_a_lightly_edited_first_message_still_continues_its_thread(tmp_path):
     result = engine.run([str(write_log(tmp_path / "log.jsonl", [first, second]))], RULES, engine.Options())
     assert result.summary.threads == 1
     assert [(f.code, f.location.turn) for f in result.findings] == [("PL301", 2)]
+
+
+def _incremental_log() -> list[dict]:
+    """Turns that extend their thread's head (the usual case), and turns that only look like they
+    might: edited history, a sliding window, tools edited at the same count, a fork, a retry."""
+    main = conversation("Fix the failing test in tests/test_parser.py", 6, "m")
+    edited_tools = [dict(MAIN_TOOLS[0], description="Read a file, carefully."), *MAIN_TOOLS[1:]]
+    edited_first = [{"role": "user", "content": "Fix the failing test in tests/test_lexer.py"}, *main[3][1:]]
+    return [
+        *interleaved_log(),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[0]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),
+        anth(MAIN_SYSTEM, MAIN_TOOLS, main[1]),  # a retry
+        anth(MAIN_SYSTEM, edited_tools, main[2]),  # tools edited, as many blocks as before
+        anth("A new system prompt.", edited_tools, main[3]),  # system edited
+        anth(MAIN_SYSTEM, edited_tools, edited_first),  # history edited
+        anth(MAIN_SYSTEM, edited_tools, main[4][3:]),  # a sliding window
+        anth("You summarise conversations.", None, main[4] + [{"role": "user", "content": "Summarize the conversation."}]),
+        anth(MAIN_SYSTEM, edited_tools, main[5], roll=False),
+        anth(MAIN_SYSTEM, edited_tools, main[5] + [{"role": "assistant", "content": "Done."}]),
+    ]
+
+
+def test_a_turn_is_measured_from_the_head_it_extends(tmp_path, monkeypatch):
+    """What the tracker derives from a thread's head (a request's tools and system keys, message
+    hashes, size, section runs) is what the request's own blocks and messages give, and the
+    threads are the same as when every request is measured as a whole."""
+    records = _incremental_log()
+    monkeypatch.setattr(threads.ThreadTracker, "_measure", lambda self, p: threads._measures(p))
+    as_a_whole = assignments(tmp_path, records)
+    monkeypatch.undo()
+
+    inherited = []
+    assign = threads.ThreadTracker.assign
+
+    def checked(self, p):
+        whole = threads._measures(dataclasses.replace(p, derived={}))
+        assert self._measure(p) == whole
+        assert p.derived["runs"] == _runs([b.section for b in p.blocks])
+        inherited.append("sections" not in p.derived)  # the runs came from the head's
+        return assign(self, p)
+
+    monkeypatch.setattr(threads.ThreadTracker, "assign", checked)
+    assert assignments(tmp_path, records) == as_a_whole
+    assert inherited[7:13] == [True] * 6  # the interleaved threads' later turns: repeated objects
