@@ -301,6 +301,30 @@ def test_a_moving_cache_marker_leaves_one_array_per_conversation():
     assert len(s.order) == 3
 
 
+def test_keys_are_looked_for_where_they_were_first():
+    """The keys' offsets on the last lines are tried before searching a line; a key at such an
+    offset that is text in a string, or is not followed by an array, is not taken."""
+    s = Splicer()
+    history = conversation(2)
+    short, long = b'{"session":"a","request":{"messages":', b'{"session":"abcdef","request":{"messages":'
+    for turn in range(3):  # two heads in turns: two offsets of "messages"
+        for head in (short, long):
+            check(s, head + orjson.dumps(history) + b"}}")
+        history.append(message(len(history), seed=turn))
+    at = len(short) - len(splice.KEY)
+    assert sorted(s.places[splice.KEY]) == [at, len(long) - len(splice.KEY)]
+    assert counts(s) == (1, 5)
+    body = orjson.dumps(history)
+    in_key = b'{"' + b"y" * (at - 3) + b'\\"messages":[1],"request":{"messages":' + body + b"}}"
+    assert in_key.index(splice.KEY) == at and in_key[at - 1 : at] == b"\\"  # (a key "y...y\"messages")
+    no_array = b'{"session":"abcdefghijkl","messages":7,"request":{"messages":' + body + b"}}"
+    assert no_array.index(splice.KEY) == at
+    for data in (in_key, no_array):
+        got = check(s, data)  # exact: the request's messages are found after the remembered offset
+        assert len(got["request"]["messages"]) == len(history)
+    assert counts(s) == (1, 7)
+
+
 # --------------------------------------------------------------------------------------------------
 # Hostile lines after a primed Splicer: exact, and parsed whole (or raising) where in doubt
 

@@ -22,6 +22,9 @@ Why this is exact:
 - Any doubt (the marker not found, the rest not parsing, a ``"messages"`` that is not followed by
   an array) falls back to parsing the whole line, so that a malformed line is reported exactly as
   before.
+- So any array under the key is exact to cut at, not only the first one in the line: the key is
+  looked for first at the offsets where it was on the last few lines (the requests of one agent
+  have the same head, so the same offsets), then searched for.
 
 The tool definitions and a system prompt given as blocks, the same on every turn, are cut out the
 same way when they repeat, byte for byte up to their ``]``, one of the last few arrays seen under
@@ -70,6 +73,7 @@ OPENING = MIN_SHARED  # bytes of an array's content that select the earlier line
 MAX_BYTES = 8 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
 PER_OPENING = 16
+PLACES = 4  # offsets remembered per key
 IDLE_LINES = 1024  # an array no line continued or repeated within this many lines is forgotten
 MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
 
@@ -113,7 +117,7 @@ class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
     __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "lines", "spliced", "whole", "writers", "before",
-                 "markers")
+                 "markers", "places")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
@@ -131,11 +135,14 @@ class Splicer:
         # a system prompt as blocks): per key, the latest few, as (bytes, values).
         self.before: dict[bytes, list[tuple[bytes, list[Any]]]] = {key: [] for key in BEFORE}
         self.markers = {key: orjson.dumps(f"{self.marker}-{key[1:-2].decode()}") for key in BEFORE}
+        # Per key, where it was on the last few lines: the requests of one agent have the same
+        # head, so their keys are at the same offsets (looked at before searching the line).
+        self.places: dict[bytes, list[int]] = {key: [] for key in (KEY, *BEFORE)}
 
     def loads(self, line: bytes) -> Any:
         """The parsed line; raises ``orjson.JSONDecodeError`` exactly when ``orjson.loads`` does."""
         self.lines += 1
-        start = _array_start(line)
+        start = self._array_start(line, KEY, 0, len(line))
         opening = line[start : start + OPENING] if start > 0 else b""
         if len(opening) < OPENING or opening.lstrip(_WS)[:1] == b"]":  # no array, or a short or empty one
             self.whole += 1
@@ -158,8 +165,9 @@ class Splicer:
                 # (Tool definitions sent after the messages, as the OpenAI SDK orders a body, are
                 # in the rest: cut out there too.)
                 sites: list[tuple] = []
-                head = self._cut(line, 0, start, sites)
-                found = self._parse_marked(head + self.marker_json + self._cut(line, cut, len(line), sites), sites)
+                head, absent = self._cut(line, 0, start, sites, BEFORE)
+                rest = self._cut(line, cut, len(line), sites, absent)[0]  # (the keys not found before)
+                found = self._parse_marked(head + self.marker_json + rest, sites)
                 if found is not None:
                     obj, values = found
                     values[0:1] = seen.values[:k]
@@ -181,7 +189,7 @@ class Splicer:
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
         # is known for sure (see the module's docstring).
         sites = []
-        head = self._cut(line, 0, start, sites)
+        head = self._cut(line, 0, start, sites, BEFORE)[0]
         found = self._parse_marked(head + self.marker_json + b"," + line[start:], sites)
         self.whole += 1
         if found is None:
@@ -264,15 +272,35 @@ class Splicer:
                     del kept[0]
         return obj, found[self.marker]
 
-    def _cut(self, line: bytes, lo: int, hi: int, sites: list[tuple]) -> bytes:
+    def _array_start(self, line: bytes, key: bytes, lo: int, hi: int) -> int:
+        """:func:`_array_start`, looking first where ``key`` was on the last few lines. (Any of
+        the key's arrays is exact to cut at, not only the first: see the module's docstring.)"""
+        places = self.places[key]
+        for i in places:
+            if lo < i < hi and line.startswith(key, i):
+                at = _array_at(line, key, i, hi)
+                if at > 0:
+                    return at
+        at, i = _array_found(line, key, lo, hi)
+        if at > 0:
+            places.insert(0, i)
+            del places[PLACES:]
+        return at
+
+    def _cut(self, line: bytes, lo: int, hi: int, sites: list[tuple],
+             keys: tuple[bytes, ...]) -> tuple[bytes, tuple[bytes, ...]]:
         """``line[lo:hi]`` (what comes before the messages, or after the repeated ones) with the
-        tool and system arrays it holds cut out where they repeat an earlier line's (byte for byte,
-        up to their "]"), a marker in their place, or marked to be remembered; those sites are
-        added to ``sites``, in order."""
+        tool and system arrays (of ``keys``) it holds cut out where they repeat an earlier line's
+        (byte for byte, up to their "]"), a marker in their place, or marked to be remembered,
+        and the keys it does not hold; the sites cut or marked are added to ``sites``, in order."""
         found = []
-        for key in BEFORE:
-            at = _array_start(line, key, hi, lo)
-            if at < 0 or line[at : at + 1] == b"]":
+        absent = []
+        for key in keys:
+            at = self._array_start(line, key, lo, hi)
+            if at < 0:
+                absent.append(key)
+                continue
+            if line[at : at + 1] == b"]":
                 continue
             repeated = None
             cut = at
@@ -288,18 +316,18 @@ class Splicer:
                 continue  # (too short to be worth it)
             found.append((at, cut, key, repeated))
         if not found:
-            return line[lo:hi]
+            return line[lo:hi], tuple(absent)
         found.sort()
         pieces = []
         pos = lo
         for at, cut, key, repeated in found:
             if at < pos:  # one inside the other: not worth sorting out
-                return line[lo:hi]
+                return line[lo:hi], tuple(absent)
             pieces += (line[pos:at], self.markers[key], b"" if repeated else b",")
             pos = cut
         pieces.append(line[pos:hi])
         sites += [(line, at, key, repeated) for at, _, key, repeated in found]
-        return b"".join(pieces)
+        return b"".join(pieces), tuple(absent)
 
     def _remember(self, opening: bytes, line: bytes, start: int, end: int, commas: list[int],
                   values: list[Any]) -> None:
@@ -376,19 +404,32 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
 def _array_start(line: bytes, key: bytes = KEY, limit: int | None = None, lo: int = 0) -> int:
     """Offset just after the ``[`` of the array of the first ``key`` (``"messages":``) of a line,
     between ``lo`` and ``limit``; or -1."""
-    n = len(line) if limit is None else limit
+    return _array_found(line, key, lo, len(line) if limit is None else limit)[0]
+
+
+def _array_found(line: bytes, key: bytes, lo: int, n: int) -> tuple[int, int]:
+    """(offset just after the ``[``, offset of ``key``) of the first ``key`` followed by an array
+    between ``lo`` and ``n``; (-1, -1) when there is none."""
     i = line.find(key, lo, n)
     for _ in range(4):  # (the first occurrences may be a key of the same name that is no array)
         if i <= 0:
-            return -1
-        if line[i - 1] != 0x5C:  # (a backslash: not a key but text inside a string)
-            j = i + len(key)
-            while j < n and line[j] in _WS:
-                j += 1
-            if j < n and line[j] == 0x5B:  # "["
-                return j + 1
+            return -1, -1
+        at = _array_at(line, key, i, n)
+        if at > 0:
+            return at, i
         i = line.find(key, i + len(key), n)
-    return -1
+    return -1, -1
+
+
+def _array_at(line: bytes, key: bytes, i: int, n: int) -> int:
+    """Offset just after the ``[`` when ``line`` holds ``key`` at ``i`` followed by an array (before
+    ``n``), else -1."""
+    if line[i - 1] == 0x5C:  # (a backslash: not a key but text inside a string)
+        return -1
+    j = i + len(key)
+    while j < n and line[j] in _WS:
+        j += 1
+    return j + 1 if j < n and line[j] == 0x5B else -1  # "["
 
 
 def _value_end(line: bytes, pos: int) -> int:
