@@ -122,8 +122,11 @@ def _message(i: int, msg: Any, state: bool, blocks: list[Block], messages: list[
     """Render message ``i`` into ``blocks`` and ``messages``; its entry for the history (see
     :class:`prefixlint.providers.base.History`)."""
     pointer = f"/messages/{i}"
-    msg = expect_dict(msg, pointer)
-    role = expect_str(msg.get("role"), pointer + "/role")
+    if type(msg) is not dict:
+        msg = expect_dict(msg, pointer)
+    role = msg.get("role")
+    if type(role) is not str:
+        role = expect_str(role, pointer + "/role")
     first = len(blocks)
     content = msg.get("content")
     if isinstance(content, str):
@@ -131,11 +134,15 @@ def _message(i: int, msg: Any, state: bool, blocks: list[Block], messages: list[
             make_block("messages", pointer + "/content", "text", content, [text_part(content)], msg=i, role=role)
         )
     else:
-        for j, item in enumerate(expect_list(content, pointer + "/content")):
+        if type(content) is not list:
+            content = expect_list(content, pointer + "/content")
+        for j, item in enumerate(content):
             bp = f"{pointer}/content/{j}"
             parts = content_parts(item, bp)
-            kind = item.get("type", "text") if isinstance(item, dict) else "text"
-            cc = item.get("cache_control") if isinstance(item, dict) else None
+            if isinstance(item, dict):
+                kind, cc = item.get("type", "text"), item.get("cache_control")
+            else:
+                kind, cc = "text", None
             blocks.append(make_block("messages", bp, str(kind), item, parts, msg=i, role=role, cache_control=cc))
     messages.append(make_message(i, role, pointer, blocks, first))
     return (state, first, blocks[first:], messages[-1])

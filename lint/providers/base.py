@@ -439,23 +439,12 @@ def make_block(
     if len(parts) == 1:
         raw, canon = parts[0]
     else:
-        raw = b"\x1f".join(p[0] for p in parts)
-        canon = b"\x1f".join(p[1] for p in parts)
+        raw = b"\x1f".join([p[0] for p in parts])
+        canon = b"\x1f".join([p[1] for p in parts])
     h = digest(raw)
     ch = h if canon is raw or canon == raw else digest(canon)
-    return Block(
-        section=section,
-        pointer=pointer,
-        kind=kind,
-        hash=h,
-        canon=ch,
-        size=len(raw),
-        value=value,
-        msg=msg,
-        role=role,
-        name=name,
-        cache_control=cache_control,
-    )
+    # (positional: the fields in Block's order)
+    return Block(section, pointer, kind, h, ch, len(raw), value, msg, role, name, cache_control)
 
 
 def make_message(index: int, role: str, pointer: str, blocks: list[Block], first: int) -> Message:
@@ -465,9 +454,9 @@ def make_message(index: int, role: str, pointer: str, blocks: list[Block], first
     if len(own) == 1:
         h, ch = tag + own[0].hash, tag + own[0].canon
     else:
-        h = tag + b"".join(b.hash for b in own)
-        ch = tag + b"".join(b.canon for b in own)
-    return Message(index=index, role=role, pointer=pointer, hash=h, canon=ch, first=first, count=len(own))
+        h = tag + b"".join([b.hash for b in own])
+        ch = tag + b"".join([b.canon for b in own])
+    return Message(index, role, pointer, h, ch, first, len(own))  # (positional: Message's field order)
 
 
 def text_part(text: str) -> tuple[bytes, bytes]:
