@@ -89,11 +89,12 @@ def check(request: RequestContext) -> Iterator[Violation]:
     breakpoints = cache.breakpoints
     minimum = cache.pricing.min_tokens
     # cached, or too close to the minimum to tell; the last one also when the log shows cache activity
-    cached = [bp for bp in breakpoints if bp.tokens >= minimum * CLOSE]
+    threshold = minimum * CLOSE
+    cached = [bp for bp in breakpoints if bp.tokens >= threshold]
+    below = [bp for bp in breakpoints if bp.tokens < threshold]
     observed = cache.observed
-    if breakpoints and observed is not None and (observed.read or observed.write) and breakpoints[-1] not in cached:
-        cached.append(breakpoints[-1])
-    below = [bp for bp in breakpoints if bp not in cached]
+    if below and below[-1] is breakpoints[-1] and observed is not None and (observed.read or observed.write):
+        cached.append(below.pop())
     if not below or (not cached and cache.total < minimum):
         return  # nothing short, or the whole prompt is below the minimum: nothing could be cached
     model = model_name(request)

@@ -1027,3 +1027,24 @@ def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):
     assert serialised[-1] is copy
     memo.reuse(copy, ("built", "tool 1-0"), lists[1])  # the request's list takes the kept items
     assert all(map(lambda a, b: a is b, copy, lists[1]))
+
+
+def test_by_identity_computes_once_per_list_of_the_same_objects():
+    from prefixlint.providers import base
+
+    calls = []
+    memo = base.ByIdentity(size=3)
+    lists = [[object() for _ in range(n + 2)] for n in range(3)]
+
+    def compute(items):
+        calls.append(items)
+        return len(calls)
+
+    assert [memo.get(items, compute) for items in lists] == [1, 2, 3]
+    assert [memo.get(list(items), compute) for items in reversed(lists)] == [3, 2, 1]  # (other lists, same objects)
+    assert memo.get([*lists[2][:-1], object()], compute) == 4  # the same first object and length, another last
+    assert memo.get(list(lists[2]), compute) == 5  # (that took its place)
+    assert memo.get([object()], compute) == 6  # a fourth list: the first one kept goes
+    assert memo.get(list(lists[1]), compute) == 2
+    assert memo.get(list(lists[0]), compute) == 7
+    assert memo.get([], compute) == memo.get([], compute) == 8

@@ -56,18 +56,23 @@ class ByIdentity:
     __slots__ = ("kept", "size")
 
     def __init__(self, size: int = 8) -> None:
-        self.kept: list[tuple[list[Any], Any]] = []
+        # (id of the first item, length) -> (the list, its value); the kept list keeps its first
+        # item alive, so that id names no other object meanwhile
+        self.kept: dict[tuple[int, int], tuple[list[Any], Any]] = {}
         self.size = size
 
     def get(self, items: list[Any], compute: Any) -> Any:
         """``compute(items)``, or what it gave for a list of the same objects."""
-        for kept, value in self.kept:
-            if same_objects(kept, items):
-                return value
+        key = (id(items[0]), len(items)) if items else (0, 0)
+        found = self.kept.get(key)
+        if found is not None and same_objects(found[0], items):
+            return found[1]
         value = compute(items)
-        self.kept.append((items, value))
-        if len(self.kept) > self.size:
-            del self.kept[0]
+        kept = self.kept
+        kept.pop(key, None)
+        kept[key] = (items, value)
+        if len(kept) > self.size:
+            del kept[next(iter(kept))]
         return value
 
 
