@@ -35,6 +35,7 @@ from prefixlint.providers.base import common_prefix, digest, token_counts
 READY_DELAY = 1.0
 MAX_ENTRIES = 400_000
 MAX_SCALES = 50_000
+_TRUNC = float.__trunc__
 
 # Settings folded into the prefix hash at the start of the section whose cache they invalidate
 # (reference/caching-rules.md, "What invalidates which level"); the model seeds the whole chain.
@@ -550,8 +551,9 @@ class CacheSimulator:
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
-        # int(scale * running) for every running total, in C
-        cum = estimates[:] if scale == 1.0 else list(map(int, map(mul, repeat(float(scale)), estimates)))
+        # int(scale * running) for every running total, in C (the products are floats: their
+        # __trunc__ is what int() calls, without int()'s generic construction path)
+        cum = estimates[:] if scale == 1.0 else list(map(_TRUNC, map(mul, repeat(float(scale)), estimates)))
         turn = TurnCache(
             # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
             # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
