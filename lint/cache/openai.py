@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from prefixlint.cache.simulator import CacheSimulator, TurnCache
 
 
-def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
+def simulate(
+    sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache, prev: TurnCache | None
+) -> None:
     pricing, now, cum = turn.pricing, turn.time, turn.cum
     retention = prompt.settings.get("prompt_cache_retention")
     ttl_name = str(retention.value) if retention is not None else pricing.default_ttl

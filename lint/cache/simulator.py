@@ -133,6 +133,7 @@ class TurnCache:
     seeds: tuple | None = field(default=None, repr=False)
     estimates: list[int] | None = field(default=None, repr=False)  # cumulative tokens before calibration
     shared: int = 0  # the leading blocks equal to the previous turn's (``prev.blocks``)
+    marked: list[int] | None = field(default=None, repr=False)  # blocks with a cache_control object (Anthropic)
 
     @property
     def write_multiplier(self) -> float:
@@ -333,8 +334,9 @@ _SIMULATE: dict[str, Any] = {}
 
 
 def _simulate(family: str) -> Any:
-    """The provider module's ``simulate`` for a cache family (imported on first use: the provider
-    modules import this one)."""
+    """The provider module's ``simulate(sim, prompt, chain, turn, prev)`` for a cache family
+    (imported on first use: the provider modules import this one). ``prev``: the previous turn of
+    the thread, whose results for the blocks both share may be reused."""
     if not _SIMULATE:
         from prefixlint.cache import anthropic, openai
 
@@ -568,7 +570,7 @@ class CacheSimulator:
         seeds = chain_seeds(prompt)
         chain = prefix_chain(prompt, prev, seeds, shared)
         turn.blocks, turn.chain, turn.seeds, turn.estimates, turn.shared = blocks, chain, seeds, estimates, shared
-        _simulate(turn.family)(self, prompt, chain, turn)
+        _simulate(turn.family)(self, prompt, chain, turn, prev)
         self._count(thread, prompt, turn, prev, fork)
         return turn
 
