@@ -20,6 +20,7 @@ Assumptions (documented, and stated in the output as estimates):
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate, repeat
@@ -35,7 +36,6 @@ from prefixlint.providers.base import common_prefix, digest, token_counts
 READY_DELAY = 1.0
 MAX_ENTRIES = 400_000
 MAX_SCALES = 50_000
-_TRUNC = float.__trunc__
 
 # Settings folded into the prefix hash at the start of the section whose cache they invalidate
 # (reference/caching-rules.md, "What invalidates which level"); the model seeds the whole chain.
@@ -107,13 +107,50 @@ class Breakpoint:
     tokens: int  # prefix tokens up to and including the block
 
 
+_TRUNC = float.__trunc__  # int() of a float, without int()'s generic construction path
+
+
+class ScaledTotals(Sequence[int]):
+    """``[int(scale * n) for n in totals]``, each item computed when it is read: a request's running
+    token totals calibrated for its thread. The cache model reads a few of them per request (its
+    breakpoints, the end of the longest cached prefix, the last), far fewer than it has blocks.
+    Compares equal to the list of its items; ``totals`` must not change."""
+
+    __slots__ = ("totals", "scale")
+
+    def __init__(self, totals: list[int], scale: float) -> None:
+        self.totals = totals
+        self.scale = float(scale)
+
+    def __len__(self) -> int:
+        return len(self.totals)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(map(_TRUNC, map(mul, repeat(self.scale), self.totals[index])))
+        return int(self.scale * self.totals[index])
+
+    def __iter__(self) -> Iterator[int]:
+        return map(_TRUNC, map(mul, repeat(self.scale), self.totals))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ScaledTotals)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list's
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(slots=True)
 class TurnCache:
     """What the model predicts for one request (tokens are estimates, calibrated when possible)."""
 
     family: str  # "anthropic" | "openai"
     pricing: ModelPricing
-    cum: list[int]  # cumulative tokens per block
+    cum: Sequence[int]  # cumulative tokens per block (a list or ScaledTotals)
     time: float | None
     read: int = 0
     write: int = 0
@@ -394,7 +431,7 @@ class CacheSimulator:
         """Write the entry of one prefix (see :meth:`put_from`)."""
         self.put_from([key], [tokens], 0, now, ttl)
 
-    def put_from(self, chain: list[bytes], cum: list[int], start: int, now: float | None, ttl: int | None) -> None:
+    def put_from(self, chain: list[bytes], cum: Sequence[int], start: int, now: float | None, ttl: int | None) -> None:
         """Write the entry of every prefix from ``chain[start]`` on, in order. A live entry is
         refreshed and stays readable; a shorter TTL never cuts a longer one (a 5m breakpoint on a 1h
         prefix), a longer one upgrades it, and written again it is readable no later than before.
@@ -553,9 +590,7 @@ class CacheSimulator:
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
-        # int(scale * running) for every running total, in C (the products are floats: their
-        # __trunc__ is what int() calls, without int()'s generic construction path)
-        cum = estimates[:] if scale == 1.0 else list(map(_TRUNC, map(mul, repeat(float(scale)), estimates)))
+        cum = estimates[:] if scale == 1.0 else ScaledTotals(estimates, scale)
         turn = TurnCache(
             # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
             # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
