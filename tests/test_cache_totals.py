@@ -7,7 +7,8 @@ from bisect import bisect_left, bisect_right
 
 import pytest
 
-from prefixlint.cache.simulator import ScaledTotals
+from prefixlint.cache.simulator import ScaledTotals, TurnCache
+from prefixlint.cache.tables import load_tables
 
 CASES = [
     ([], 0.7),
@@ -50,3 +51,11 @@ def test_scaled_totals_differ_from_other_lists_and_non_lists() -> None:
     assert lazy != (5, 10)  # like a list, never equal to a tuple
     with pytest.raises(TypeError):
         hash(lazy)
+
+
+def test_a_turns_total_is_its_last_running_total() -> None:
+    pricing = load_tables().model("anthropic", "claude-sonnet-4-5")
+    assert TurnCache("anthropic", pricing, [], None).total == 0
+    assert TurnCache("anthropic", pricing, [3, 9, 40], None).total == 40
+    scaled = ScaledTotals([3, 9, 40], 0.9)
+    assert TurnCache("anthropic", pricing, scaled, None).total == scaled[-1] == 36

@@ -171,6 +171,11 @@ class TurnCache:
     estimates: list[int] | None = field(default=None, repr=False)  # cumulative tokens before calibration
     shared: int = 0  # the leading blocks equal to the previous turn's (``prev.blocks``)
     marked: list[int] | None = field(default=None, repr=False)  # blocks with a cache_control object (Anthropic)
+    # the prompt's tokens, ``cum[-1]`` (read several times per request; ``cum`` is not changed)
+    total: int = field(init=False, default=0, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.total = self.cum[-1] if self.cum else 0
 
     @property
     def write_multiplier(self) -> float:
@@ -178,10 +183,6 @@ class TurnCache:
         if self.family == "anthropic" and self.breakpoints and self.breakpoints[-1].ttl == "1h":
             return self.pricing.write_multiplier_1h
         return self.pricing.write_multiplier_5m
-
-    @property
-    def total(self) -> int:
-        return self.cum[-1] if self.cum else 0
 
     @property
     def uncached(self) -> int:
