@@ -152,6 +152,29 @@ def test_automatic_caching_adds_its_breakpoint_after_explicit_ones():
     assert [(bp.index, bp.ttl, bp.automatic) for bp in turn.breakpoints] == [(10, "1h", False), (19, "5m", True)]
 
 
+def test_breakpoints_reused_from_the_previous_turn_are_those_of_the_whole_prompt():
+    """Each turn takes the markers of the blocks it shares with the previous turn from that turn
+    and looks only at the others: the breakpoints are those found from scratch."""
+    turns = [
+        blocks(12, {2: ONE_HOUR_CC, 11: EPHEMERAL}),
+        blocks(16, {2: ONE_HOUR_CC, 15: EPHEMERAL}),  # appends: the marker moves to the new last block
+        blocks(16, {2: ONE_HOUR_CC, 9: EPHEMERAL, 15: EPHEMERAL}),  # a marker on a shared block: it differs
+        blocks(20, {9: EPHEMERAL, 19: EPHEMERAL}),  # the 1h marker dropped: block 2 differs
+        blocks(20, {9: EPHEMERAL, 19: EPHEMERAL}),  # the same prompt again
+        blocks(3),  # shorter, no markers
+        blocks(8, {1: EPHEMERAL, 7: EPHEMERAL}),
+    ]
+    run = Run()
+    shared = []
+    for content in turns:
+        turn = run.send(body(content, cache_control=EPHEMERAL))
+        alone = Run().send(body(content, cache_control=EPHEMERAL))
+        assert turn.marked == alone.marked
+        assert turn.breakpoints == alone.breakpoints
+        shared.append(turn.shared)
+    assert shared == [0, 11, 9, 2, 20, 3, 1]  # blocks taken from the previous turn
+
+
 # -- minimum cacheable length ------------------------------------------------------------------
 
 

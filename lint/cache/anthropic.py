@@ -11,7 +11,8 @@ Source: reference/caching-rules.md (Anthropic prompt caching docs).
 
 from __future__ import annotations
 
-from itertools import compress, count, repeat
+from bisect import bisect_left
+from itertools import compress, count, islice, repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -34,13 +35,20 @@ def _ttl_name(marker: object) -> str:
 _CACHE_CONTROL = attrgetter("cache_control")
 
 
-def breakpoints(prompt: Prompt, cum: list[int]):
-    """The request's breakpoints in block order: every block whose ``cache_control`` is an object,
-    then the last block when the request asks for automatic caching and it has no marker."""
+def marked_blocks(blocks: list, start: int = 0) -> list[int]:
+    """Indices of the blocks from ``start`` on whose ``cache_control`` is an object (found in C:
+    most blocks have none)."""
+    flags = map(isinstance, map(_CACHE_CONTROL, islice(blocks, start, None)), repeat(dict))
+    return list(compress(count(start), flags))
+
+
+def breakpoints(prompt: Prompt, cum: list[int], marked: list[int]) -> list[Breakpoint]:
+    """The request's breakpoints in block order: every block whose ``cache_control`` is an object
+    (``marked``), then the last block when the request asks for automatic caching and it has no
+    marker."""
     blocks = prompt.blocks
     out = []
-    # indices of the blocks with a cache_control object, found in C (most blocks have none)
-    for i in compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict))):
+    for i in marked:
         block = blocks[i]
         out.append(Breakpoint(i, block.pointer, _ttl_name(block.cache_control), False, cum[i]))
     auto = prompt.top_cache_control
@@ -64,9 +72,17 @@ def _rejected(points, limit: int) -> str | None:
     return None
 
 
-def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
+def simulate(
+    sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache, prev: TurnCache | None
+) -> None:
     pricing, now, cum = turn.pricing, turn.time, turn.cum
-    turn.breakpoints = breakpoints(prompt, cum)
+    shared = turn.shared  # leading blocks equal to prev's: equal blocks have equal cache_control
+    if shared and prev is not None and prev.marked is not None:
+        known = prev.marked
+        turn.marked = known[: bisect_left(known, shared)] + marked_blocks(prompt.blocks, shared)
+    else:
+        turn.marked = marked_blocks(prompt.blocks)
+    turn.breakpoints = breakpoints(prompt, cum, turn.marked)
     turn.rejected = _rejected(turn.breakpoints, pricing.max_breakpoints or MAX_BREAKPOINTS)
     if turn.rejected:
         return  # the API answers 400: nothing is read or written

@@ -22,16 +22,18 @@ if TYPE_CHECKING:
     from prefixlint.cache.simulator import CacheSimulator, TurnCache
 
 
-def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache) -> None:
+def simulate(
+    sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: TurnCache, prev: TurnCache | None
+) -> None:
     pricing, now, cum = turn.pricing, turn.time, turn.cum
     retention = prompt.settings.get("prompt_cache_retention")
     ttl_name = str(retention.value) if retention is not None else pricing.default_ttl
     ttl = pricing.ttl_seconds.get(ttl_name, pricing.ttl_seconds.get(pricing.default_ttl))
     best = -1
     replied = last_reply(prompt)
-    for j in range(len(chain) - 1, -1, -1):
-        if cum[j] < pricing.min_tokens:
-            break
+    # the first prefix of the minimum length (cum never decreases): shorter ones are not cached
+    cacheable = bisect_left(cum, pricing.min_tokens)
+    for j in range(len(chain) - 1, cacheable - 1, -1):
         state, entry = sim.probe(chain[j], now)
         if state == "pending" and j < replied:
             state = "hit"  # the request carries a reply that came after this prefix: it was readable
@@ -48,4 +50,4 @@ def simulate(sim: CacheSimulator, prompt: Prompt, chain: list[bytes], turn: Turn
         if pricing.increment_tokens:
             read -= read % pricing.increment_tokens
         turn.read = read if read >= pricing.min_tokens else 0
-    sim.put_from(chain, cum, bisect_left(cum, pricing.min_tokens), now, ttl)  # cum never decreases
+    sim.put_from(chain, cum, cacheable, now, ttl)

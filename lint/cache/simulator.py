@@ -20,6 +20,7 @@ Assumptions (documented, and stated in the output as estimates):
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate, repeat
@@ -106,13 +107,50 @@ class Breakpoint:
     tokens: int  # prefix tokens up to and including the block
 
 
+_TRUNC = float.__trunc__  # int() of a float, without int()'s generic construction path
+
+
+class ScaledTotals(Sequence[int]):
+    """``[int(scale * n) for n in totals]``, each item computed when it is read: a request's running
+    token totals calibrated for its thread. The cache model reads a few of them per request (its
+    breakpoints, the end of the longest cached prefix, the last), far fewer than it has blocks.
+    Compares equal to the list of its items; ``totals`` must not change."""
+
+    __slots__ = ("totals", "scale")
+
+    def __init__(self, totals: list[int], scale: float) -> None:
+        self.totals = totals
+        self.scale = float(scale)
+
+    def __len__(self) -> int:
+        return len(self.totals)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return list(map(_TRUNC, map(mul, repeat(self.scale), self.totals[index])))
+        return int(self.scale * self.totals[index])
+
+    def __iter__(self) -> Iterator[int]:
+        return map(_TRUNC, map(mul, repeat(self.scale), self.totals))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, ScaledTotals)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like a list's
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 @dataclass(slots=True)
 class TurnCache:
     """What the model predicts for one request (tokens are estimates, calibrated when possible)."""
 
     family: str  # "anthropic" | "openai"
     pricing: ModelPricing
-    cum: list[int]  # cumulative tokens per block
+    cum: Sequence[int]  # cumulative tokens per block (a list or ScaledTotals)
     time: float | None
     read: int = 0
     write: int = 0
@@ -132,6 +170,12 @@ class TurnCache:
     seeds: tuple | None = field(default=None, repr=False)
     estimates: list[int] | None = field(default=None, repr=False)  # cumulative tokens before calibration
     shared: int = 0  # the leading blocks equal to the previous turn's (``prev.blocks``)
+    marked: list[int] | None = field(default=None, repr=False)  # blocks with a cache_control object (Anthropic)
+    # the prompt's tokens, ``cum[-1]`` (read several times per request; ``cum`` is not changed)
+    total: int = field(init=False, default=0, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.total = self.cum[-1] if self.cum else 0
 
     @property
     def write_multiplier(self) -> float:
@@ -139,10 +183,6 @@ class TurnCache:
         if self.family == "anthropic" and self.breakpoints and self.breakpoints[-1].ttl == "1h":
             return self.pricing.write_multiplier_1h
         return self.pricing.write_multiplier_5m
-
-    @property
-    def total(self) -> int:
-        return self.cum[-1] if self.cum else 0
 
     @property
     def uncached(self) -> int:
@@ -332,8 +372,9 @@ _SIMULATE: dict[str, Any] = {}
 
 
 def _simulate(family: str) -> Any:
-    """The provider module's ``simulate`` for a cache family (imported on first use: the provider
-    modules import this one)."""
+    """The provider module's ``simulate(sim, prompt, chain, turn, prev)`` for a cache family
+    (imported on first use: the provider modules import this one). ``prev``: the previous turn of
+    the thread, whose results for the blocks both share may be reused."""
     if not _SIMULATE:
         from prefixlint.cache import anthropic, openai
 
@@ -391,7 +432,7 @@ class CacheSimulator:
         """Write the entry of one prefix (see :meth:`put_from`)."""
         self.put_from([key], [tokens], 0, now, ttl)
 
-    def put_from(self, chain: list[bytes], cum: list[int], start: int, now: float | None, ttl: int | None) -> None:
+    def put_from(self, chain: list[bytes], cum: Sequence[int], start: int, now: float | None, ttl: int | None) -> None:
         """Write the entry of every prefix from ``chain[start]`` on, in order. A live entry is
         refreshed and stays readable; a shorter TTL never cuts a longer one (a 5m breakpoint on a 1h
         prefix), a longer one upgrades it, and written again it is readable no later than before.
@@ -550,8 +591,7 @@ class CacheSimulator:
             if len(self.scales) > MAX_SCALES:
                 self.scales.popitem(last=False)
         scale = scale or 1.0
-        # int(scale * running) for every running total, in C
-        cum = estimates[:] if scale == 1.0 else list(map(int, map(mul, repeat(float(scale)), estimates)))
+        cum = estimates[:] if scale == 1.0 else ScaledTotals(estimates, scale)
         turn = TurnCache(
             # The table's routing decides the cache behaviour: a Claude model behind an OpenAI-style
             # gateway still caches at breakpoints, DeepSeek behind an Anthropic-style API caches
@@ -566,7 +606,7 @@ class CacheSimulator:
         seeds = chain_seeds(prompt)
         chain = prefix_chain(prompt, prev, seeds, shared)
         turn.blocks, turn.chain, turn.seeds, turn.estimates, turn.shared = blocks, chain, seeds, estimates, shared
-        _simulate(turn.family)(self, prompt, chain, turn)
+        _simulate(turn.family)(self, prompt, chain, turn, prev)
         self._count(thread, prompt, turn, prev, fork)
         return turn
 

@@ -27,6 +27,8 @@ class Usage:
 
 
 def _int(value: Any) -> int | None:
+    if value.__class__ is int:  # the usual case, tested first (a bool is not of this class)
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return int(value) if value >= 0 else None
@@ -36,24 +38,30 @@ def parse_usage(usage: dict[str, Any] | None) -> Usage | None:
     """The recorded usage, or None when the record has none we can read."""
     if not isinstance(usage, dict):
         return None
-    read = _int(usage.get("cache_read_input_tokens"))
-    write = _int(usage.get("cache_creation_input_tokens"))
-    if read is not None or write is not None:
-        fresh = _int(usage.get("input_tokens")) or 0
-        read, write = read or 0, write or 0
-        return Usage(total=fresh + read + write, read=read, write=write)
-    bedrock_read, bedrock_write = _int(usage.get("cacheReadInputTokens")), _int(usage.get("cacheWriteInputTokens"))
-    if bedrock_read is not None or bedrock_write is not None:
-        fresh = _int(usage.get("inputTokens")) or 0
-        read, write = bedrock_read or 0, bedrock_write or 0
-        return Usage(total=fresh + read + write, read=read, write=write)
-    prompt = _int(usage.get("promptTokenCount", usage.get("prompt_token_count")))
-    if prompt is not None:  # Gemini usageMetadata: the prompt count includes the cached part
-        cached = _int(usage.get("cachedContentTokenCount", usage.get("cached_content_token_count"))) or 0
-        return Usage(total=prompt, read=min(cached, prompt), write=0)
-    hit, miss = _int(usage.get("prompt_cache_hit_tokens")), _int(usage.get("prompt_cache_miss_tokens"))
-    if hit is not None and miss is not None:
-        return Usage(total=hit + miss, read=hit, write=0)
+    # A missing field reads as None: each provider's fields are read only when one of them is there.
+    if "cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage:
+        read = _int(usage.get("cache_read_input_tokens"))
+        write = _int(usage.get("cache_creation_input_tokens"))
+        if read is not None or write is not None:
+            fresh = _int(usage.get("input_tokens")) or 0
+            read, write = read or 0, write or 0
+            return Usage(total=fresh + read + write, read=read, write=write)
+    if "cacheReadInputTokens" in usage or "cacheWriteInputTokens" in usage:
+        bedrock_read = _int(usage.get("cacheReadInputTokens"))
+        bedrock_write = _int(usage.get("cacheWriteInputTokens"))
+        if bedrock_read is not None or bedrock_write is not None:
+            fresh = _int(usage.get("inputTokens")) or 0
+            read, write = bedrock_read or 0, bedrock_write or 0
+            return Usage(total=fresh + read + write, read=read, write=write)
+    if "promptTokenCount" in usage or "prompt_token_count" in usage:
+        prompt = _int(usage.get("promptTokenCount", usage.get("prompt_token_count")))
+        if prompt is not None:  # Gemini usageMetadata: the prompt count includes the cached part
+            cached = _int(usage.get("cachedContentTokenCount", usage.get("cached_content_token_count"))) or 0
+            return Usage(total=prompt, read=min(cached, prompt), write=0)
+    if "prompt_cache_hit_tokens" in usage and "prompt_cache_miss_tokens" in usage:
+        hit, miss = _int(usage.get("prompt_cache_hit_tokens")), _int(usage.get("prompt_cache_miss_tokens"))
+        if hit is not None and miss is not None:
+            return Usage(total=hit + miss, read=hit, write=0)
     for total_key, details_key in (("prompt_tokens", "prompt_tokens_details"), ("input_tokens", "input_tokens_details")):
         total = _int(usage.get(total_key))
         if total is not None:
