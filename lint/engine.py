@@ -174,9 +174,12 @@ class Linter:
             thread = assignment.thread
             prev_cache = thread.cache if assignment.prev is not None else None
             cache = sim.observe(prompt, thread.number, thread.id, prev_cache, assignment.fork)
-            if cache.estimates is not None and cache.blocks is prompt.blocks:
-                # the running token totals the cache model counted are those compare() needs
-                prompt.derived.setdefault("running tokens", cache.estimates)
+            if cache.blocks is prompt.blocks:
+                # what the cache model found is what compare() and the breakpoint rules need
+                if cache.estimates is not None:
+                    prompt.derived.setdefault("running tokens", cache.estimates)
+                if cache.marked is not None:
+                    prompt.derived.setdefault("marked blocks", cache.marked)
             if not assignment.fork:
                 thread.cache = cache
             turn = _Turn(record, prompt, thread.id, thread.signature, assignment.turn, cache, prev_cache)

@@ -113,8 +113,12 @@ def _markers(prompt: Prompt) -> list[Marker]:
             if isinstance(tool, dict) and isinstance(tool.get("cache_control"), dict):
                 out.append(_marker(f"/tools/{i}", tool["cache_control"]))
     blocks = prompt.blocks
-    # the blocks with a cache_control object, found in C (most blocks have none)
-    for i in compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict))):
+    # the blocks with a cache_control object: as the cache model found them (mostly from the
+    # previous turn), else found in C (most blocks have none)
+    marked = prompt.derived.get("marked blocks")
+    if marked is None:
+        marked = compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict)))
+    for i in marked:
         block = blocks[i]
         if block.section != "tools":
             out.append(_marker(block.pointer, block.cache_control))

@@ -82,6 +82,26 @@ def test_markers_in_prefix_order_with_server_tools_and_automatic_caching():
     ]
 
 
+def test_markers_take_the_marked_blocks_the_cache_model_found():
+    """The engine hands the cache model's marked blocks over (found mostly from the previous
+    turn): markers() reads them instead of scanning the blocks, with the same result."""
+    from prefixlint.cache.simulator import CacheSimulator
+    from prefixlint.cache.tables import load_tables
+
+    sim = CacheSimulator("log.jsonl", load_tables())
+    history = [user("Hello", EPHEMERAL)]
+    prev = None
+    for turn in range(3):
+        body = claude([text("Static instructions.", EPHEMERAL)], list(history))
+        prompt = provider.normalize(body, Record(body, Origin("log.jsonl", turn + 1)))
+        scanned = [(m.pointer, m.ttl) for m in markers(provider.normalize(body, Record(body, Origin("x", 1))))]
+        prev = sim.observe(prompt, 1, "t", prev, False)
+        prompt.derived["marked blocks"] = prev.marked
+        assert [(m.pointer, m.ttl) for m in markers(prompt)] == scanned
+        history = [*history, {"role": "assistant", "content": "Hi"}, user(f"More {turn}", ONE_HOUR)]
+    assert len(scanned) == 4  # (the system prompt and three user messages: two kept from the turns before)
+
+
 def test_markers_ignore_unknown_ttl_values_and_non_objects():
     body = claude(
         [text("Static instructions.", {"type": "ephemeral", "ttl": "10m"})],
