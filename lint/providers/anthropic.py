@@ -160,7 +160,8 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
         if done is not None:
             blocks.extend(done[0])
             settings.update(done[1])
-            _TOOLS.reuse(tools, done, done[2])
+            if raw is not None:  # (found by its serialisation, not by identity)
+                _TOOLS.reuse(tools, done, done[2])
         else:
             for i, tool in enumerate(tools):
                 pointer = f"/tools/{i}"
@@ -181,7 +182,8 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
         raw, done = _SYSTEM.find(expect_list(system, "/system"))
         if done is not None:
             blocks.extend(done[0])
-            _SYSTEM.reuse(system, done, done[1])
+            if raw is not None:  # (found by its serialisation, not by identity)
+                _SYSTEM.reuse(system, done, done[1])
         else:
             first = len(blocks)
             for i, item in enumerate(system):

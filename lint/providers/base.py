@@ -92,18 +92,22 @@ class ListMemo:
     def find(self, value: list[Any]) -> tuple[bytes | None, Any]:
         """(the key to ``store`` under, what was built for an equal list or None). A list holding the
         very same item objects as one of the last few (the reader hands a re-sent list over that
-        way: see prefixlint.sources.splice) is recognised without serialising it."""
-        for items, result in self.latest:
-            if same_objects(value, items):
-                return None, result
+        way: see prefixlint.sources.splice) is recognised without serialising it (the key is then
+        None: nothing to store or reuse)."""
+        latest = self.latest
+        for i, kept in enumerate(latest):
+            if same_objects(value, kept[0]):
+                if i:
+                    latest.insert(0, latest.pop(i))
+                return None, kept[1]
         return self.lookup(value)
 
     def reuse(self, value: list[Any], result: Any, items: list[Any]) -> None:
-        """``value`` (a request's list) takes the kept ``items`` of an equal list built before."""
-        if not same_objects(value, items):
-            # The request's own objects are recognised too: the reader may hand them over again (a
-            # tool list it first parsed on a later line than the one whose objects are kept here).
-            self._latest(value[:], result)
+        """``value`` (a request's list, found equal by its serialisation) takes the kept ``items``
+        of the equal list built before."""
+        # The request's own objects are recognised from now on too: the reader may hand them over
+        # again (a tool list it first parsed on a later line than the one whose objects are kept).
+        self._latest(value[:], result)
         value[:] = items  # equal values: keep one copy
         self._latest(items, result)
 

@@ -132,7 +132,8 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
         raw, done = _CHAT_TOOLS.find(tools)
         if done is not None:
             blocks.extend(done[0])
-            _CHAT_TOOLS.reuse(tools, done, done[1])
+            if raw is not None:  # (found by its serialisation, not by identity)
+                _CHAT_TOOLS.reuse(tools, done, done[1])
         else:
             for i, tool in enumerate(tools):
                 blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
