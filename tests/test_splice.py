@@ -1025,7 +1025,7 @@ def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):
     copy = orjson.loads(orjson.dumps(lists[1]))  # equal but other objects: by serialisation
     memo.find(copy)
     assert serialised[-1] is copy
-    memo.reuse(copy, ("built", "tool 1-0"), lists[1])  # the request's list takes the kept items
+    memo.reuse(orjson.dumps(copy), copy, ("built", "tool 1-0"), lists[1])  # the request's list takes the kept items
     assert all(map(lambda a, b: a is b, copy, lists[1]))
 
 

@@ -161,7 +161,7 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
             blocks.extend(done[0])
             settings.update(done[1])
             if raw is not None:  # (found by its serialisation, not by identity)
-                _TOOLS.reuse(tools, done, done[2])
+                _TOOLS.reuse(raw, tools, done, done[2])
         else:
             for i, tool in enumerate(tools):
                 pointer = f"/tools/{i}"
@@ -183,7 +183,7 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
         if done is not None:
             blocks.extend(done[0])
             if raw is not None:  # (found by its serialisation, not by identity)
-                _SYSTEM.reuse(system, done, done[1])
+                _SYSTEM.reuse(raw, system, done, done[1])
         else:
             first = len(blocks)
             for i, item in enumerate(system):

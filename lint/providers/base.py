@@ -40,6 +40,7 @@ def dumps(value: Any, canonical: bool = False) -> bytes:
 # number spellings) and reuse what they built the first time.
 
 LATEST_LISTS = 8  # lists a ListMemo recognises by the identity of their items
+READER_CUTS = 1024  # shorter lists are seldom cut out of a line by the reader (see splice.MIN_BEFORE)
 MEMO_BYTES = 4 * 1024 * 1024  # (about) bytes held per generation (two generations are kept)
 
 
@@ -102,12 +103,14 @@ class ListMemo:
                 return None, kept[1]
         return self.lookup(value)
 
-    def reuse(self, value: list[Any], result: Any, items: list[Any]) -> None:
-        """``value`` (a request's list, found equal by its serialisation) takes the kept ``items``
-        of the equal list built before."""
+    def reuse(self, raw: bytes, value: list[Any], result: Any, items: list[Any]) -> None:
+        """``value`` (a request's list, found equal by its serialisation ``raw``) takes the kept
+        ``items`` of the equal list built before."""
         # The request's own objects are recognised from now on too: the reader may hand them over
-        # again (a tool list it first parsed on a later line than the one whose objects are kept).
-        self._latest(value[:], result)
+        # again (a tool list it first parsed on a later line than the one whose objects are kept),
+        # if it is long enough for the reader to cut it out (see prefixlint.sources.splice).
+        if len(raw) >= READER_CUTS:
+            self._latest(value[:], result)
         value[:] = items  # equal values: keep one copy
         self._latest(items, result)
 

@@ -133,7 +133,7 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
         if done is not None:
             blocks.extend(done[0])
             if raw is not None:  # (found by its serialisation, not by identity)
-                _CHAT_TOOLS.reuse(tools, done, done[1])
+                _CHAT_TOOLS.reuse(raw, tools, done, done[1])
         else:
             for i, tool in enumerate(tools):
                 blocks.append(_tool_block(expect_dict(tool, f"/tools/{i}"), f"/tools/{i}"))
