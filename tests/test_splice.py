@@ -1048,3 +1048,16 @@ def test_by_identity_computes_once_per_list_of_the_same_objects():
     assert memo.get(list(lists[1]), compute) == 2
     assert memo.get(list(lists[0]), compute) == 7
     assert memo.get([], compute) == memo.get([], compute) == 8
+
+
+@pytest.mark.parametrize("value", [
+    {"a": [1, 2.5, -0.0, 1e300, 10**30, True, None, "é\u2028\x00\x7f\ud800x", {"b": []}]},
+    "s", 3, [float("nan"), float("inf"), float("-inf")], {}, [], "ü😀" * 3, {"k": {"n": [[]]}},
+])
+def test_python_writers_write_what_json_dumps_writes(value):
+    """The writers made once from the standard library's encoder write what json.dumps does."""
+    assert splice._spaced(value) == json.dumps(value).encode()
+    assert splice._spaced_raw(value) == json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert splice._compact_escaped(value) == json.dumps(value, separators=(",", ":")).encode()
+    with pytest.raises(TypeError):
+        splice._spaced([value, object()])

@@ -84,16 +84,37 @@ _OPEN = frozenset(b"[{")
 _DELIMITED = (b"{", b"[", b'"')  # values whose text is no prefix of another value's
 
 
+def _python_writer(ascii: bool, item: str, key: str) -> Any:
+    """``json.dumps(value, ensure_ascii=ascii, separators=(item, key))`` as text: the standard
+    library's C encoder, made once (``json.dumps`` makes one per call, with a check for cycles that
+    parsed JSON cannot hold)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # (an interpreter without the C accelerator)
+        return lambda value: json.dumps(value, ensure_ascii=ascii, separators=(item, key))
+    escape = json.encoder.encode_basestring_ascii if ascii else json.encoder.encode_basestring
+
+    def unserialisable(value: Any) -> Any:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    encoder = make(None, unserialisable, escape, None, key, item, False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_SPACED = _python_writer(True, ", ", ": ")
+_SPACED_RAW = _python_writer(False, ", ", ": ")
+_COMPACT_ESCAPED = _python_writer(True, ",", ":")
+
+
 def _spaced(value: Any) -> bytes:
-    return json.dumps(value).encode()  # Python's default: ", " and ": ", non-ASCII escaped
+    return _SPACED(value).encode()  # Python's default: ", " and ": ", non-ASCII escaped
 
 
 def _spaced_raw(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return _SPACED_RAW(value).encode("utf-8", "surrogatepass")
 
 
 def _compact_escaped(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _COMPACT_ESCAPED(value).encode()
 
 
 # How logs are commonly written: orjson / JSON.stringify / Go (compact, raw UTF-8), Python's json.
