@@ -1061,3 +1061,23 @@ def test_python_writers_write_what_json_dumps_writes(value):
     assert splice._compact_escaped(value) == json.dumps(value, separators=(",", ":")).encode()
     with pytest.raises(TypeError):
         splice._spaced([value, object()])
+
+
+def test_history_drops_an_entry_no_request_used_for_idle_requests(monkeypatch):
+    """A finished conversation's entry goes after IDLE_REQUESTS requests that did not use it; the
+    conversations that go on keep theirs."""
+    from prefixlint.providers import base, openai
+
+    monkeypatch.setattr(base, "IDLE_REQUESTS", 4)
+    history = base.History()
+    monkeypatch.setattr(openai, "_CHAT_HISTORY", history)
+    done = conversation(3, seed=70)
+    _chat(done)
+    live = [conversation(2, seed=c) for c in range(2)]
+    for turn in range(4):
+        for c, msgs in enumerate(live):
+            msgs.append(message(2 + turn, seed=c))
+            _chat(msgs)
+            assert (id(done[1]) in history.recent) == (history.requests - 1 <= base.IDLE_REQUESTS)
+    assert all(id(msgs[1]) in history.recent for msgs in live)
+    assert history.recent_bytes == sum(base.History._held(r) for r in history.recent.values())

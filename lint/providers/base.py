@@ -182,19 +182,21 @@ class Memo:
 
 MAX_RECENT_BYTES = 16 * 1024 * 1024  # message lists kept to compare with (and their serialisation)
 MAX_RECENT = 4096  # and at most this many of them (one per conversation)
+IDLE_REQUESTS = 1024  # an entry no request used within this many (a finished conversation's) is dropped
 
 
 class _Recent:
     """One request's messages as a :class:`History` keeps them."""
 
     __slots__ = ("data", "msgs", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount",
-                 "after")
+                 "after", "used")
 
     def __init__(self, data: bytes | None, msgs: list[Any], ends: list[int], entries: list[tuple], start: int,
                  state: bool, blocks: list[Block], messages: list[Message], bcount: list[int],
                  mcount: list[int], after: list[bool]) -> None:
         self.data, self.msgs, self.ends, self.entries, self.start, self.state = data, msgs, ends, entries, start, state
         self.blocks, self.messages, self.bcount, self.mcount, self.after = blocks, messages, bcount, mcount, after
+        self.used = 0  # the number of the request that last used it (History.requests)
 
 
 class History:
@@ -215,15 +217,20 @@ class History:
     the blocks it became, its :class:`Message` (None for a system message) and the parsed message
     the blocks were built from. Equal bytes at the same index, with the same state and first block,
     give the same entry. A reused message's parsed value also replaces the request's own (equal)
-    copy in its body, so that a conversation's history is held in memory once, not once per turn."""
+    copy in its body, so that a conversation's history is held in memory once, not once per turn.
 
-    __slots__ = ("memo", "recent", "recent_bytes")
+    Bounded: ``MAX_RECENT_BYTES`` and ``MAX_RECENT`` entries, least recently used first out, and an
+    entry no request used within the last ``IDLE_REQUESTS`` goes (a finished conversation's: it
+    would keep its messages alive after the thread tracker forgot them)."""
+
+    __slots__ = ("memo", "recent", "recent_bytes", "requests")
 
     def __init__(self) -> None:
         self.memo = Memo()
         # by the opening's digest, and by the identity of the second message (see normalize)
         self.recent: OrderedDict[bytes | int, _Recent] = OrderedDict()
         self.recent_bytes = 0
+        self.requests = 0
 
     def normalize(self, msgs: list[Any], blocks: list[Block], messages: list[Message], state: bool,
                   build: Any) -> bool:
@@ -233,6 +240,7 @@ class History:
         start, start_state = len(blocks), state
         if not msgs:
             return state
+        self.requests += 1
         k = 0
         data: bytes | None = None
         opening: bytes | None = None
@@ -275,6 +283,7 @@ class History:
         after: list[bool] = []
         entries: list[tuple] = []
         if k:
+            found.used = self.requests
             nb, nm = found.bcount[k - 1], found.mcount[k - 1]
             blocks.extend(found.blocks[:nb])
             messages.extend(found.messages[:nm])
@@ -354,7 +363,12 @@ class History:
             self.recent_bytes -= self._held(old)
         self.recent[opening] = recent
         self.recent_bytes += self._held(recent)
-        while (self.recent_bytes > MAX_RECENT_BYTES or len(self.recent) > MAX_RECENT) and len(self.recent) > 1:
+        recent.used = self.requests
+        idle = self.requests - IDLE_REQUESTS
+        while len(self.recent) > 1:
+            oldest = next(iter(self.recent.values()))
+            if oldest.used >= idle and self.recent_bytes <= MAX_RECENT_BYTES and len(self.recent) <= MAX_RECENT:
+                break
             _, dropped = self.recent.popitem(last=False)
             self.recent_bytes -= self._held(dropped)
 
