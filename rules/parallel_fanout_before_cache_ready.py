@@ -63,7 +63,12 @@ def check(request: RequestContext) -> Iterator[Violation]:
     # A request that carries a reply to the prefix (an assistant message after it) was sent once
     # that reply existed: it continues a conversation and is no parallel copy. Timestamps that
     # mark when a response arrived rather than when its request left make such turns look close.
-    last_reply = max((i for i, b in enumerate(blocks) if b.section == "messages" and b.role == "assistant"), default=-1)
+    last_reply = -1
+    for i in range(len(blocks) - 1, -1, -1):  # (from the end: the last reply is near it)
+        block = blocks[i]
+        if block.role == "assistant" and block.section == "messages":
+            last_reply = i
+            break
     waiting = [i for i in turn.pending if i < len(turn.cum) and i >= last_reply]
     if not waiting:
         return
