@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from operator import attrgetter, is_
+from itertools import compress, count, islice
+from operator import attrgetter, is_, is_not
 from typing import Any
 
 import orjson
@@ -255,8 +256,9 @@ class History:
                                   or by_id.start != start or by_id.state is not start_state):
             by_id = None
         if by_id is not None:
-            same = list(map(is_, msgs, by_id.msgs[: len(by_id.entries)]))  # (in C)
-            k = same.index(False) if False in same else len(same)
+            m = min(len(msgs), len(by_id.entries))
+            # the first message that is not the same object (in C, stopping there)
+            k = next(compress(count(), map(is_not, msgs, islice(by_id.msgs, m))), m)
         found = by_id
         continues = by_id is not None and k >= len(by_id.entries) - 1  # (the last message may have changed)
         if not continues:  # compare the serialisation with the last request of the same opening
