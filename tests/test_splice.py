@@ -601,6 +601,17 @@ def test_at_most_per_opening_lines_per_opening():
         check_memory(s)
 
 
+def take_turn(s: Splicer, live: list[list], turn: int) -> None:
+    """One more message in each live conversation, a line each: spliced from the conversation's
+    previous line from the second turn on (exact, and memory within bounds)."""
+    for c, history in enumerate(live):
+        history.append(message(2 + turn, seed=c))
+        before = s.spliced
+        check(s, orjson.dumps(envelope(history, turn, session=str(c))))
+        assert s.spliced - before == (1 if turn else 0)
+        check_memory(s)
+
+
 def test_least_recently_used_array_goes_first_whatever_its_opening(monkeypatch):
     """Agent conversations that open alike (one system prompt) share an opening; when MAX_BYTES is
     reached the array used longest ago goes, in any opening: finished conversations' arrays go
@@ -612,12 +623,7 @@ def test_least_recently_used_array_goes_first_whatever_its_opening(monkeypatch):
     start = message(0)["content"][: MIN_SHARED + 200]
     live = [[{"role": "user", "content": f"{start} conversation {c}"}, message(1, seed=c)] for c in range(2)]
     for turn in range(6):  # two live conversations in turns: each continues its previous line
-        for c, history in enumerate(live):
-            history.append(message(2 + turn, seed=c))
-            before = s.spliced
-            check(s, orjson.dumps(envelope(history, turn, session=str(c))))
-            assert s.spliced - before == (1 if turn else 0)
-            check_memory(s)
+        take_turn(s, live, turn)
     assert len(s.seen) == 1 and len(s.order) == 2  # the finished ones went, oldest first
 
 
@@ -631,12 +637,7 @@ def test_an_array_no_line_used_for_idle_lines_is_forgotten(monkeypatch):
     (finished,) = s.order  # its array, remembered on line 1
     live = [conversation(2, seed=c) for c in range(2)]
     for turn in range(5):  # 10 lines, none of them repeats the finished conversation
-        for c, history in enumerate(live):
-            history.append(message(2 + turn, seed=c))
-            before = s.spliced
-            check(s, orjson.dumps(envelope(history, turn, session=str(c))))
-            assert s.spliced - before == (1 if turn else 0)
-            check_memory(s)
+        take_turn(s, live, turn)
         assert (finished in s.order) == (s.lines - 1 <= splice.IDLE_LINES)
     assert len(s.order) == 2 and s.bytes == sum(seen.held for seen in s.order)
     before = s.whole

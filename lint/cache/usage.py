@@ -34,25 +34,25 @@ def _int(value: Any) -> int | None:
     return int(value) if value >= 0 else None
 
 
+# (cache read, cache write, uncached input) token fields of the APIs that report cache writes
+_WRITE_READ_FIELDS = (
+    ("cache_read_input_tokens", "cache_creation_input_tokens", "input_tokens"),
+    ("cacheReadInputTokens", "cacheWriteInputTokens", "inputTokens"),
+)
+
+
 def parse_usage(usage: dict[str, Any] | None) -> Usage | None:
     """The recorded usage, or None when the record has none we can read."""
     if not isinstance(usage, dict):
         return None
     # A missing field reads as None: each provider's fields are read only when one of them is there.
-    if "cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage:
-        read = _int(usage.get("cache_read_input_tokens"))
-        write = _int(usage.get("cache_creation_input_tokens"))
-        if read is not None or write is not None:
-            fresh = _int(usage.get("input_tokens")) or 0
-            read, write = read or 0, write or 0
-            return Usage(total=fresh + read + write, read=read, write=write)
-    if "cacheReadInputTokens" in usage or "cacheWriteInputTokens" in usage:
-        bedrock_read = _int(usage.get("cacheReadInputTokens"))
-        bedrock_write = _int(usage.get("cacheWriteInputTokens"))
-        if bedrock_read is not None or bedrock_write is not None:
-            fresh = _int(usage.get("inputTokens")) or 0
-            read, write = bedrock_read or 0, bedrock_write or 0
-            return Usage(total=fresh + read + write, read=read, write=write)
+    for read_key, write_key, fresh_key in _WRITE_READ_FIELDS:  # Anthropic, then Bedrock Converse
+        if read_key in usage or write_key in usage:
+            read, write = _int(usage.get(read_key)), _int(usage.get(write_key))
+            if read is not None or write is not None:
+                fresh = _int(usage.get(fresh_key)) or 0
+                read, write = read or 0, write or 0
+                return Usage(total=fresh + read + write, read=read, write=write)
     if "promptTokenCount" in usage or "prompt_token_count" in usage:
         prompt = _int(usage.get("promptTokenCount", usage.get("prompt_token_count")))
         if prompt is not None:  # Gemini usageMetadata: the prompt count includes the cached part
