@@ -294,8 +294,10 @@ class Splicer:
         return obj, found[self.marker]
 
     def _array_start(self, line: bytes, key: bytes, lo: int, hi: int) -> int:
-        """:func:`_array_start`, looking first where ``key`` was on the last few lines. (Any of
-        the key's arrays is exact to cut at, not only the first: see the module's docstring.)"""
+        """Offset just after the ``[`` of an array of ``key`` between ``lo`` and ``hi`` (-1 when
+        there is none): where the key was on the last few lines if it is there again, else the
+        first one (:func:`_array_found`). Any of the key's arrays is exact to cut at, not only the
+        first: see the module's docstring."""
         places = self.places[key]
         for i in places:
             if lo < i < hi and line.startswith(key, i):
@@ -420,12 +422,6 @@ def _shared(line: bytes, start: int, seen: _Seen) -> tuple[int, int]:
     if j == 0:
         return 0, start
     return j, start + seen.commas[j - 1]
-
-
-def _array_start(line: bytes, key: bytes = KEY, limit: int | None = None, lo: int = 0) -> int:
-    """Offset just after the ``[`` of the array of the first ``key`` (``"messages":``) of a line,
-    between ``lo`` and ``limit``; or -1."""
-    return _array_found(line, key, lo, len(line) if limit is None else limit)[0]
 
 
 def _array_found(line: bytes, key: bytes, lo: int, n: int) -> tuple[int, int]:
