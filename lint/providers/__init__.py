@@ -24,6 +24,9 @@ _NORMALIZERS = {
 _COUNTING = ("count_tokens", "count-tokens", ":counttokens", "/input_tokens")
 _OPENAI_ROLES = frozenset(("system", "developer", "tool", "function"))
 _ANTHROPIC_BLOCKS = frozenset(("tool_use", "tool_result", "thinking", "redacted_thinking", "document"))
+_ANTHROPIC_KEYS = ("system", "anthropic_version", "cache_control", "thinking")
+_OPENAI_KEYS = ("response_format", "reasoning_effort", "n", "logprobs", "functions")
+_BEDROCK_KEYS = ("toolConfig", "inferenceConfig", "additionalModelRequestFields", "modelId")
 
 
 def _list(value: Any) -> list[Any]:
@@ -34,9 +37,10 @@ def _list(value: Any) -> list[Any]:
 
 def _looks_anthropic(body: dict[str, Any]) -> bool | None:
     """True/False when the body says which API it is for, None when it could be either."""
-    if "system" in body or "anthropic_version" in body or "cache_control" in body or "thinking" in body:
+    keys = body.keys()
+    if not keys.isdisjoint(_ANTHROPIC_KEYS):  # (in C)
         return True
-    if any(k in body for k in ("response_format", "reasoning_effort", "n", "logprobs", "functions")):
+    if not keys.isdisjoint(_OPENAI_KEYS):
         return False
     for tool in _list(body.get("tools")):
         if isinstance(tool, dict):
@@ -65,7 +69,7 @@ def _looks_anthropic(body: dict[str, Any]) -> bool | None:
 
 def _looks_bedrock(body: dict[str, Any]) -> bool:
     """Converse content blocks are keyed by kind (``{"text": ...}``, ``{"toolUse": ...}``), never typed."""
-    if any(k in body for k in ("toolConfig", "inferenceConfig", "additionalModelRequestFields", "modelId")):
+    if not body.keys().isdisjoint(_BEDROCK_KEYS):  # (in C)
         return True
     messages = _list(body.get("messages"))
     # Converse blocks are untyped everywhere: the system prompt and the first and last messages tell
@@ -87,7 +91,7 @@ def detect(body: Any, record: Record, override: str | None = None) -> tuple[tupl
         return None, "not a JSON object"
     url = (record.url or "").lower()
     path = url.split("?", 1)[0].rstrip("/")
-    if any(marker in path for marker in _COUNTING):
+    if path and any(marker in path for marker in _COUNTING):
         return None, "token-counting call"
     if path.endswith("/embeddings"):
         return None, "embeddings call"
