@@ -127,6 +127,8 @@ def test_template_in_a_file_is_reported_at_that_file(tmp_path):
          "a format template needs named fields"),
         ("prefixlint: harness/v1\nmodel: claude-sonnet-4-5\nsystem: '{{ 1 / 0 }}'\n", None,
          "the template cannot be rendered: ZeroDivisionError"),
+        ('prefixlint: harness/v1\nmodel: claude-sonnet-4-5\nsystem: "a \\ud800 b"\n', 3,
+         "a string holds a lone surrogate escape"),
     ],
 )
 def test_invalid_configuration_is_one_diagnostic_with_its_line(tmp_path, text, line, message):
@@ -139,6 +141,17 @@ def test_invalid_configuration_is_one_diagnostic_with_its_line(tmp_path, text, l
     assert diagnostic["line"] == line
     assert diagnostic["message"].startswith("invalid harness configuration: ")
     assert message in diagnostic["message"]
+
+
+def test_a_json_escaped_character_beyond_the_bmp_is_one_character(tmp_path):
+    """JSON writes U+1F600 as a surrogate pair escape; YAML reads it as two surrogates: the loader
+    makes them the character again."""
+    config = tmp_path / "agent.harness.json"
+    config.write_text('{"prefixlint": "harness/v1", "model": "claude-sonnet-4-5", "system": "Be \\ud83d\\ude00."}')
+    loaded = load_yaml(config.read_bytes())
+    assert loaded.doc["system"] == "Be \U0001F600."
+    code, report = check(config)
+    assert report["diagnostics"] == [] and report["summary"]["requests"] > 0
 
 
 def test_one_bad_file_does_not_stop_the_others(tmp_path):

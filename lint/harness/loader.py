@@ -104,6 +104,22 @@ def _line_at(text: str, position: int | None) -> int | None:
     return text.count("\n", 0, position) + 1 if isinstance(position, int) else None
 
 
+def _characters(text: str, line: int) -> str:
+    """``text`` with the surrogate pairs of its escapes as the characters they stand for: YAML reads
+    ``"\\ud83d\\ude00"`` (how JSON writes a character beyond U+FFFF) as two surrogates, JSON as one
+    character. A lone surrogate is no character: refused."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise HarnessError("a string holds a lone surrogate escape (\\ud800-\\udfff): no character", line) from None
+    return text
+
+
 class _Builder:
     def __init__(self, loader: yaml.SafeLoader, loaded: Loaded) -> None:
         self.loader = loader
@@ -124,10 +140,11 @@ class _Builder:
             if node.style in ("|", ">"):
                 self.loaded.text_lines.setdefault(pointer, node.start_mark.line + 2)
             try:
-                return self.loader.construct_object(node, deep=True)
+                value = self.loader.construct_object(node, deep=True)
             except Exception as exc:  # noqa: BLE001 - the safe constructor's errors: a tag it refuses, 2024-13-45
                 problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
                 raise HarnessError(f"invalid YAML: {problem}", node.start_mark.line + 1) from None
+            return _characters(value, node.start_mark.line + 1) if isinstance(value, str) else value
         if id(node) in self.open:
             raise HarnessError("recursive YAML alias: refused", node.start_mark.line + 1)
         self.open.add(id(node))
