@@ -20,9 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from prefixlint.harness.loader import MAX_BYTES, HarnessError, Loaded, load_properties, load_yaml
 from prefixlint.model import Diagnostic, Origin, Record
+
+if TYPE_CHECKING:
+    from prefixlint.harness.loader import HarnessError, Loaded
 
 SNIFF_BYTES = 64 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -64,6 +67,9 @@ def kind(path: str) -> str | None:
 
 def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None = None) -> Iterator[Record]:
     """The synthetic requests of every configuration in ``path`` (reported as ``name``)."""
+    # (the loader imports PyYAML: a sixth of the start-up of every run, imported when needed)
+    from prefixlint.harness.loader import MAX_BYTES, HarnessError, load_properties, load_yaml
+
     found = found or kind(path)
     try:
         with open(path, "rb") as handle:
@@ -96,6 +102,8 @@ def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None 
 
 
 def _translate(found: str | None, loaded: Loaded, name: str) -> list[Loaded | HarnessError]:
+    from prefixlint.harness.loader import HarnessError
+
     if found == "spring":
         from prefixlint.harness import spring
 

@@ -39,11 +39,13 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 from prefixlint.model import Diagnostic, InputError, Origin, Record
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["YAML_SUFFIXES", "is_cassette", "is_yaml_name", "read", "records", "response_usage"]
 
@@ -54,7 +56,6 @@ MAX_ALIASES = 500
 MAX_ALIAS_GROWTH = 1024 * 1024  # characters (and nodes) aliases may add beyond the file's size
 SNIFF_BYTES = 64 * 1024
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOP_KEY = re.compile(rb"""(?m)^(?:\{\s*)?["']?interactions["']?[ \t]*:""")
 
 
@@ -104,9 +105,11 @@ def read(path: str, name: str, diagnostics: list[Diagnostic], session_key: str |
     if len(data) > MAX_BYTES:
         diagnostics.append(Diagnostic(Origin(name), f"cassette larger than {MAX_BYTES // 2**20} MiB: not read"))
         return
+    import yaml  # (imported when a cassette is read: a fifth of the start-up of every run otherwise)
+
     try:
         lines = _scan(data)
-        doc = yaml.load(data, Loader=_Loader)  # a safe loader: libyaml's or the pure-Python one
+        doc = yaml.load(data, Loader=_loader())  # a safe loader: libyaml's or the pure-Python one
     except _Refused as exc:
         diagnostics.append(Diagnostic(Origin(name, line=exc.line), exc.message))
         return
@@ -152,10 +155,19 @@ def _read_bytes(path: str) -> bytes:
         return handle.read(MAX_BYTES + 1)
 
 
+def _loader() -> type:
+    """The safe loader: libyaml's when installed, else the pure-Python one."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _scan(data: bytes) -> list[int]:
     """Check the document's shape from its parser events, without building it; return the line of
     each interaction (1-based). Raises :class:`_Refused` for what the loader must not be given."""
-    loader = _Loader(data)
+    import yaml
+
+    loader = _loader()(data)
     lines: list[int] = []
     # one frame per open collection: [is_mapping, children seen, last key, is the interactions list]
     stack: list[list[Any]] = []
@@ -236,6 +248,8 @@ def _error_line(exc: yaml.YAMLError, data: bytes) -> int | None:
 
 
 def _error_text(exc: yaml.YAMLError) -> str:
+    import yaml
+
     if isinstance(exc, yaml.MarkedYAMLError):
         return " ".join(part for part in (exc.context, exc.problem) if part) or "malformed"
     if isinstance(exc, yaml.reader.ReaderError):
