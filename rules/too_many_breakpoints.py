@@ -47,15 +47,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import compress, count, repeat
-from operator import attrgetter
 from typing import Any
 
+from prefixlint.cache.anthropic import marked_blocks
 from prefixlint.cache.simulator import tokens_impact
 from prefixlint.model import Prompt, Violation
 from prefixlint.rulebase import RequestContext
-
-_CACHE_CONTROL = attrgetter("cache_control")
 
 CODE = "PL601"
 NAME = "too-many-breakpoints"
@@ -114,10 +111,10 @@ def _markers(prompt: Prompt) -> list[Marker]:
                 out.append(_marker(f"/tools/{i}", tool["cache_control"]))
     blocks = prompt.blocks
     # the blocks with a cache_control object: as the cache model found them (mostly from the
-    # previous turn), else found in C (most blocks have none)
+    # previous turn), else looked for here the same way
     marked = prompt.derived.get("marked blocks")
     if marked is None:
-        marked = compress(count(), map(isinstance, map(_CACHE_CONTROL, blocks), repeat(dict)))
+        marked = marked_blocks(blocks)
     for i in marked:
         block = blocks[i]
         if block.section != "tools":
