@@ -67,7 +67,7 @@ def kind(path: str) -> str | None:
 
 def read(path: str, name: str, diagnostics: list[Diagnostic], found: str | None = None) -> Iterator[Record]:
     """The synthetic requests of every configuration in ``path`` (reported as ``name``)."""
-    # (the loader imports PyYAML: a sixth of the start-up of every run, imported when needed)
+    # (the loader imports PyYAML, about 15 ms of start-up: imported when a configuration is read)
     from prefixlint.harness.loader import MAX_BYTES, HarnessError, load_properties, load_yaml
 
     found = found or kind(path)
