@@ -398,7 +398,6 @@ def _shared(data: bytes, previous: bytes, ends: list[int]) -> int:
     return lo
 
 
-_HASH = attrgetter("hash")
 _SIZE = attrgetter("size")
 
 
@@ -406,10 +405,6 @@ def token_counts(blocks: list[Block]) -> list[int]:
     """``[b.tokens for b in blocks]`` (at least 1 a block, about 4 bytes a token) without a
     property call per block."""
     return [(b.size + 3) >> 2 or 1 for b in blocks]
-
-
-def hashes(blocks: list[Block]) -> list[bytes]:
-    return list(map(_HASH, blocks))
 
 
 def common_prefix(a: list[Any], b: list[Any]) -> int:
