@@ -36,13 +36,21 @@ Memory is bounded: only each thread's last turn is kept, and the least recently 
 are forgotten once there are more than ``max_threads`` (2,000) of them or their last turns add up
 to more than ``max_bytes`` (16 MiB of rendered prompt). A request that continues a forgotten
 thread starts a new one. The indexes hold only live threads, per partition.
+
+A thread not continued within the last ``PARK_AFTER`` (256) requests is *parked*: its last turn is
+kept pickled and compressed (about a quarter of the objects' memory) instead of as objects, with
+what the search reads of it (message count, keys, response id) beside it, and read back only when a
+request is scored against its whole turn or continues it. Parking loses nothing: the read-back
+turn is equal to the one parked, so matching, diffs and findings are the same as without it; what
+it saves is the memory of finished conversations that wait for the bounds above to forget them.
 """
 
 from __future__ import annotations
 
 import heapq
-
+import pickle
 import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Collection
 from operator import attrgetter
@@ -65,17 +73,34 @@ COMMON_MESSAGE = 256  # a message in more live threads than this is no evidence 
 MAX_CANDIDATES = 64  # threads scored per request: those sharing the most messages, the latest first
 MAX_EDITED_FIRST = 64  # latest threads of the same tools and system checked for an edited first message
 FIRST_MESSAGE_SIMILARITY = 0.8
+PARK_AFTER = 256  # requests without a continuation after which a thread's last turn is parked
 
 _COMPACTION = re.compile(
     r"\b(summari[sz]e|summary|compact(ion)?|condense|recap)\b", re.IGNORECASE
 )
 
 
+class Parked:
+    """A parked thread's last turn (pickled, compressed) and what the search reads of it."""
+
+    __slots__ = ("data", "count", "keys", "response_id", "cache_blocks")
+
+    def __init__(self, head: Prompt) -> None:
+        self.data = zlib.compress(pickle.dumps(head, pickle.HIGHEST_PROTOCOL), 1)
+        self.count = len(head.messages)
+        self.keys = head.keys
+        self.response_id = head.record.response_id
+        self.cache_blocks = False  # the thread's cache figures held the head's blocks (parked with it)
+
+    def prompt(self) -> Prompt:
+        return pickle.loads(zlib.decompress(self.data))
+
+
 @dataclass(slots=True)
 class Thread:
     number: int
     partition: str | None
-    head: Prompt
+    head: Prompt | None  # the last turn; None while parked
     signature: str
     turns: int = 1
     seen: int = 0
@@ -86,10 +111,23 @@ class Thread:
     distinct: set[bytes] = field(default_factory=set)  # the same as a set (what the message index holds)
     opening: Any = None  # the head's first Message object (its key in ThreadTracker.by_opening)
     first_text: str | None = None  # the head's first message as text (computed when first needed)
+    parked: Parked | None = None  # the last turn while parked (head is None)
 
     @property
     def id(self) -> str:
         return f"T{self.number}"
+
+    def last(self) -> Prompt:
+        """The last turn: the head, or a copy read back from its parked form."""
+        head = self.head
+        return head if head is not None else self.parked.prompt()  # type: ignore[union-attr]
+
+    def last_keys(self) -> dict[str, str]:
+        return self.head.keys if self.head is not None else self.parked.keys  # type: ignore[union-attr]
+
+    def last_count(self) -> int:
+        """Messages in the last turn."""
+        return len(self.head.messages) if self.head is not None else self.parked.count  # type: ignore[union-attr]
 
 
 @dataclass(slots=True)
@@ -194,6 +232,7 @@ class ThreadTracker:
         # id() of a head's first Message object -> the thread (the last one set): a request that
         # repeats that head's messages as the same objects is measured from it (see _measure)
         self.by_opening: dict[int, Thread] = {}
+        self.warm: OrderedDict[int, None] = OrderedDict()  # threads not parked, least recently continued first
         self.count = 0
         self.bytes = 0
         self.seq = 0
@@ -261,11 +300,15 @@ class ThreadTracker:
         if t.head is not p:
             t.first_text = None
         t.head = p
+        t.parked = None
         self._set_opening(t, p.messages[0] if p.messages else None)
         t.size = size
         self.bytes += t.size
         t.seen = self.seq
         self.live.move_to_end(t.number)
+        warm = self.warm
+        warm[t.number] = None
+        warm.move_to_end(t.number)
         self._evict()
 
     def _set_opening(self, t: Thread, opening: Any) -> None:
@@ -281,8 +324,43 @@ class ThreadTracker:
         while len(self.live) > 1 and (len(self.live) > self.max_threads or self.bytes > self.max_bytes):
             _, old = self.live.popitem(last=False)
             self._unindex(old)
+            self.warm.pop(old.number, None)
             self.bytes -= old.size
             self.forgotten += 1
+
+    def _park_idle(self) -> None:
+        """Park the threads that no request continued within the last ``PARK_AFTER``."""
+        idle = self.seq - PARK_AFTER
+        warm, live = self.warm, self.live
+        while warm:
+            number = next(iter(warm))
+            t = live[number]
+            if t.seen > idle:
+                return
+            del warm[number]
+            head = t.head
+            try:
+                parked = Parked(head)  # type: ignore[arg-type]
+            except Exception:  # (a value nested too deep to pickle, an unpicklable rendering): kept as it is
+                continue
+            # The cache model's figures for the last turn hold its blocks for the next turn's
+            # comparison: parked with the head, handed back with it.
+            cache = t.cache
+            if cache is not None and getattr(cache, "blocks", None) is head.blocks:  # type: ignore[union-attr]
+                cache.blocks = None
+                parked.cache_blocks = True
+            t.parked = parked
+            t.head = None
+            self._set_opening(t, None)
+
+    def _unpark(self, t: Thread, head: Prompt) -> None:
+        """Make ``head`` (read back from ``t``'s parked turn) the thread's head again."""
+        parked = t.parked
+        t.head, t.parked = head, None
+        if parked is not None and parked.cache_blocks and t.cache is not None and t.cache.blocks is None:
+            t.cache.blocks = head.blocks
+        self._set_opening(t, head.messages[0] if head.messages else None)
+        self.warm[t.number] = None
 
     def _new(self, p: Prompt, partition: str | None,
              measures: tuple[tuple[bytes, bytes], list[bytes], int] | None = None) -> Thread:
@@ -325,7 +403,6 @@ class ThreadTracker:
     # -- matching ----------------------------------------------------------------------
     def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int, shape: tuple[bytes, bytes],
                sections: Collection[str]) -> tuple | None:
-        h = t.head
         hm = t.canons
         if hm == pm[: len(hm)]:
             k = len(hm)
@@ -357,7 +434,8 @@ class ThreadTracker:
             # that happens to repeat a few messages (a canned reply, "Continue."), not an edit, a
             # prepended context or a summarised or sliding window of this one.
             return None
-        soft = any(h.keys.get(key) and h.keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
+        keys = t.last_keys()
+        soft = any(keys.get(key) and keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
         return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
 
     @staticmethod
@@ -371,7 +449,7 @@ class ThreadTracker:
         if sum(s for s, h in zip(size, pm) if h in t.distinct) >= size[0]:
             return True
         if t.first_text is None:
-            t.first_text = _text_of(t.head, 0)
+            t.first_text = _text_of(t.last(), 0)
         b = p.derived.get("first text")
         if b is None:
             b = p.derived["first text"] = _text_of(p, 0)
@@ -410,13 +488,14 @@ class ThreadTracker:
         checked = 0
         for number in sorted(self.by_shape.get(shape, ()), reverse=True):  # the latest that qualifies wins
             t = self.live[number]
-            if t.partition != partition or not t.head.messages or len(t.head.messages) >= len(p.messages):
+            count = t.last_count()
+            if t.partition != partition or not count or count >= len(p.messages):
                 continue
             checked += 1
             if checked > MAX_EDITED_FIRST:
                 break
             if t.first_text is None:
-                t.first_text = _text_of(t.head, 0)
+                t.first_text = _text_of(t.last(), 0)
             first = first if first is not None else _text_of(p, 0)
             if light_edit(t.first_text, first):
                 return t
@@ -424,6 +503,8 @@ class ThreadTracker:
 
     def assign(self, p: Prompt) -> Assignment:
         self.seq += 1
+        if self.warm:
+            self._park_idle()
         partition = p.keys.get("session")
         chosen: Thread | None = None
         linked, conversation = chain_key(p)
@@ -433,8 +514,8 @@ class ThreadTracker:
             # An explicit chain: its parent is the head of one thread or nothing we know of.
             number = self.by_response.get(linked) if linked else self.by_conversation.get(conversation)
             t = self.live.get(number) if number is not None else None
-            if t is not None and (not linked or t.head.record.response_id == linked):
-                chosen, p = t, extend(t.head, p)
+            if t is not None and (not linked or _response_id(t) == linked):
+                chosen, p = t, extend(t.last(), p)
             else:
                 t = self._new(p, partition)
                 self._remember_response(p, t)
@@ -470,11 +551,13 @@ class ThreadTracker:
                     best_key, chosen = key, t
             if chosen is None:
                 chosen = self._edited_first(p, partition, shape)
-        if chosen is None or _same_request(chosen.head, p):
+        prev = chosen.last() if chosen is not None else None
+        if prev is None or _same_request(prev, p):
             t = self._new(p, partition, measures)
             self._remember_response(p, t)
             return Assignment(t, 1, None, prompt=p)
-        prev = chosen.head
+        if chosen.head is None:  # continued: no longer parked
+            self._unpark(chosen, prev)
         chosen.turns += 1
         fork = (
             chosen.shape != shape
@@ -483,6 +566,8 @@ class ThreadTracker:
         )
         if fork:
             chosen.seen = self.seq
+            if chosen.head is not None:
+                self.warm.move_to_end(chosen.number)
         else:
             self._set_head(chosen, p, shape, pm, size)
         self._remember_response(p, chosen)
@@ -528,6 +613,10 @@ def _discard(index: dict[bytes, int | set[int]], h: bytes, number: int) -> None:
         index[h] = next(iter(held))
     elif not held:
         del index[h]
+
+
+def _response_id(t: Thread) -> str | None:
+    return t.head.record.response_id if t.head is not None else t.parked.response_id  # type: ignore[union-attr]
 
 
 def _same_request(a: Prompt, b: Prompt) -> bool:

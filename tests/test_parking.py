@@ -1,0 +1,186 @@
+"""Parked threads: a thread idle for PARK_AFTER requests keeps its last turn pickled and compressed,
+and nothing a report says changes (see prefixlint.threads)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from conftest import write_log
+from prefixlint import engine, threads
+from prefixlint.cli import app
+from test_threads import MAIN_SYSTEM, MAIN_TOOLS, SUB_SYSTEM, SUB_TOOLS, TITLE_SYSTEM, anth, conversation
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CLEAN_ENV = {"FORCE_COLOR": None, "NO_COLOR": None, "COLUMNS": None, "PREFIXLINT_DEBUG": None, "GITHUB_ACTIONS": None}
+
+
+def _stamp(minute: float) -> str:
+    whole = int(minute)
+    return f"2026-01-05T10:{whole:02d}:{int((minute - whole) * 60):02d}Z"
+
+
+SYSTEM = MAIN_SYSTEM + " Keep every change small and explain it in one sentence." * 120  # cacheable
+
+
+def resuming_log() -> list[dict]:
+    """Conversations that pause while others run, then resume: unchanged, with an edited system
+    prompt, after a gap longer than the 5-minute TTL, with a summarisation fork, as an identical
+    retry, and with a lightly edited first message; a title side call and a subagent between."""
+    a = conversation("Fix the failing test in tests/test_parser.py", 6, "a")
+    b = conversation("Add a --verbose flag to the CLI", 6, "b")
+    c = conversation("Rename the config loader", 5, "c")
+    d = conversation("Find every caller of parse_header()", 4, "d")
+    e = conversation("Port the build to pyproject, run 2026-01-05 10:00", 4, "e")
+    fillers = [conversation(f"Explain module number {n} of the repository", 3, f"f{n}") for n in range(4)]
+    rows: list[tuple[float, str, dict]] = []
+    t = 0.0
+
+    def add(session: str, body: dict, step: float = 0.25) -> None:
+        nonlocal t
+        t += step
+        rows.append((t, session, body))
+
+    def filler(n: int) -> None:
+        for turn in fillers[n]:
+            add(f"f{n}", anth(SYSTEM, MAIN_TOOLS, turn))
+
+    add("a", anth(SYSTEM, MAIN_TOOLS, a[0]))
+    add("a-title", anth(TITLE_SYSTEM, None, a[0], model="claude-haiku-4-5", roll=False))
+    add("b", anth(SYSTEM, MAIN_TOOLS, b[0]))
+    add("c", anth(SYSTEM, MAIN_TOOLS, c[0]))
+    add("e", anth(SYSTEM, MAIN_TOOLS, e[0]))
+    add("e", anth(SYSTEM, MAIN_TOOLS, e[1]))
+    for i in range(1, 3):
+        add("a", anth(SYSTEM, MAIN_TOOLS, a[i]))
+        add("b", anth(SYSTEM, MAIN_TOOLS, b[i]))
+        add("c", anth(SYSTEM, MAIN_TOOLS, c[i]))
+    filler(0)
+    add("d", anth(SUB_SYSTEM, SUB_TOOLS, d[0], model="claude-haiku-4-5"))
+    add("d", anth(SUB_SYSTEM, SUB_TOOLS, d[1], model="claude-haiku-4-5"))
+    add("a", anth(SYSTEM, MAIN_TOOLS, a[3]))  # resumes unchanged
+    add("b", anth(SYSTEM + " Today is 2026-01-05.", MAIN_TOOLS, b[3]))  # resumes, system edited
+    filler(1)
+    add("c", anth(SYSTEM, MAIN_TOOLS, c[3]), step=9.0)  # resumes after the TTL ran out
+    add("c", anth(SYSTEM, MAIN_TOOLS, c[3]))  # the same request again: a retry
+    filler(2)
+    summary = a[3] + [{"role": "user", "content": "Summarize the conversation so far."}]
+    add("a", anth("You summarise conversations.", None, summary))  # a compaction fork of a
+    add("a", anth(SYSTEM, MAIN_TOOLS, a[4]))
+    edited = [dict(m) for m in e[2]]
+    edited[0] = {"role": "user", "content": "Port the build to pyproject, run 2026-01-05 10:07"}
+    add("e", anth(SYSTEM, MAIN_TOOLS, edited))  # first message lightly edited
+    filler(3)
+    add("d", anth(SUB_SYSTEM, SUB_TOOLS, d[2], model="claude-haiku-4-5"))
+    add("b", anth(SYSTEM + " Today is 2026-01-05.", MAIN_TOOLS, b[4]))
+    add("a", anth(SYSTEM, MAIN_TOOLS, a[5]))
+    out = []
+    for minute, _session, body in rows:  # (no session key: the message index finds each conversation)
+        out.append({"timestamp": _stamp(minute), "request": body})
+    return out
+
+
+class _Counting:
+    """Counts parked turns and turns read back."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.parked = self.read = 0
+        make, read = threads.Parked.__init__, threads.Parked.prompt
+
+        def counting_init(parked, head):
+            make(parked, head)
+            self.parked += 1
+
+        def counting_prompt(parked):
+            self.read += 1
+            return read(parked)
+
+        monkeypatch.setattr(threads.Parked, "__init__", counting_init)
+        monkeypatch.setattr(threads.Parked, "prompt", counting_prompt)
+
+
+def _report(monkeypatch, path: Path, park_after: int) -> bytes:
+    monkeypatch.setattr(threads, "PARK_AFTER", park_after)
+    result = CliRunner().invoke(app, ["check", "--isolated", "--format", "json", "--fail-on", "never", str(path)], env=CLEAN_ENV)
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes
+
+
+def _fixture_logs() -> list[Path]:
+    return sorted(p for p in (FIXTURES / d for d in ("demo", "formats", "traces", "har")) if p.is_dir() for p in p.iterdir() if p.is_file())
+
+
+@pytest.mark.parametrize("log", ["resuming"] + [p.name for p in _fixture_logs()])
+def test_report_is_the_same_when_every_idle_thread_is_parked(tmp_path, monkeypatch, log):
+    """Parking after every request (PARK_AFTER 0: every thread but the one continued is parked,
+    every continuation reads its last turn back) reports exactly what never parking does."""
+    if log == "resuming":
+        path = write_log(tmp_path / "resuming.jsonl", resuming_log())
+    else:
+        path = tmp_path / log
+        shutil.copy(next(p for p in _fixture_logs() if p.name == log), path)
+    never = _report(monkeypatch, path, 10**9)
+    counting = _Counting(monkeypatch)
+    always = _report(monkeypatch, path, 0)
+    assert always == never
+    report = orjson.loads(never)
+    if report["summary"]["threads"] > 1:  # (a Claude Code transcript has usage, no requests to thread)
+        assert counting.parked > 0
+    if log == "resuming":
+        assert counting.read > 5  # resumed threads were read back
+        codes = {f["code"] for f in report["findings"]}
+        assert {"PL201", "PL301", "PL306", "PL701"} <= codes  # on resumed turns: system or first message edited, a fork, a TTL gap
+
+
+def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeypatch):
+    monkeypatch.setattr(threads, "PARK_AFTER", 2)
+    a = conversation("Fix the failing test in tests/test_parser.py", 3, "a")
+    others = [conversation(f"Explain module {n}", 1, f"o{n}")[0] for n in range(3)]
+    records = [anth(MAIN_SYSTEM, MAIN_TOOLS, a[0]), anth(MAIN_SYSTEM, MAIN_TOOLS, a[1])]
+    records += [anth(MAIN_SYSTEM, MAIN_TOOLS, m) for m in others] + [anth(MAIN_SYSTEM, MAIN_TOOLS, a[2])]
+    log = write_log(tmp_path / "log.jsonl", records)
+    seen = []
+    for rec, prompt, assignment in engine.iter_turns(str(log), engine.Options()):
+        t = assignment.thread
+        seen.append((rec.origin.line, t.id, assignment.turn))
+        if rec.origin.line == 2:
+            thread_a, head_blocks, head_messages = t, list(prompt.blocks), list(prompt.messages)
+        if rec.origin.line == 5:
+            # two requests (lines 4 and 5) passed without T1: parked at the start of line 5
+            assert thread_a.head is None and thread_a.parked is not None
+            assert thread_a.parked.count == len(head_messages)
+            assert thread_a.opening is None
+            assert thread_a.last().blocks == head_blocks  # read back equal, as other objects
+            assert thread_a.last().blocks[0] is not head_blocks[0]
+        if rec.origin.line == 6:
+            assert t is thread_a and t.parked is None and t.head is prompt
+            assert assignment.prev.blocks == head_blocks and assignment.prev.messages == head_messages
+    assert seen == [(1, "T1", 1), (2, "T1", 2), (3, "T2", 1), (4, "T3", 1), (5, "T4", 1), (6, "T1", 3)]
+
+
+def test_a_head_that_cannot_be_pickled_stays_as_it_is(monkeypatch):
+    tracker = threads.ThreadTracker()
+    monkeypatch.setattr(threads, "PARK_AFTER", 0)
+
+    def refuse(head):
+        raise TypeError("cannot pickle")
+
+    monkeypatch.setattr(threads.Parked, "__init__", lambda parked, head: refuse(head))
+    from prefixlint.model import Origin, Record
+    from prefixlint.providers import anthropic
+
+    conv = conversation("Fix the failing test", 2, "x")
+    other = conversation("Explain the repository", 1, "y")
+    def prompt(messages, line):
+        body = anth(MAIN_SYSTEM, MAIN_TOOLS, messages)
+        return anthropic.normalize(body, Record(body, Origin("log", line)))
+
+    first = tracker.assign(prompt(conv[0], 1))
+    tracker.assign(prompt(other[0], 2))
+    assert first.thread.head is not None and first.thread.parked is None
+    again = tracker.assign(prompt(conv[1], 3))
+    assert again.thread is first.thread and again.turn == 2
