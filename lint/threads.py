@@ -83,14 +83,13 @@ _COMPACTION = re.compile(
 class Parked:
     """A parked thread's last turn (pickled, compressed) and what the search reads of it."""
 
-    __slots__ = ("data", "count", "keys", "response_id", "cache_blocks")
+    __slots__ = ("data", "count", "keys", "response_id")
 
     def __init__(self, head: Prompt) -> None:
         self.data = zlib.compress(pickle.dumps(head, pickle.HIGHEST_PROTOCOL), 1)
         self.count = len(head.messages)
         self.keys = head.keys
         self.response_id = head.record.response_id
-        self.cache_blocks = False  # the thread's cache figures held the head's blocks (parked with it)
 
     def prompt(self) -> Prompt:
         return pickle.loads(zlib.decompress(self.data))
@@ -105,7 +104,7 @@ class Thread:
     turns: int = 1
     seen: int = 0
     size: int = 0
-    cache: Any = None  # the cache model's figures for the last turn (set by the engine)
+    cache: Any = None  # the cache model's figures for the last turn (set by the engine; released when parked)
     shape: tuple[bytes, bytes] = (b"", b"")  # (_tools_key, _system_key) of the head
     canons: list[bytes] | None = None  # the head's messages' canonical hashes
     distinct: set[bytes] = field(default_factory=set)  # the same as a set (what the message index holds)
@@ -343,22 +342,15 @@ class ThreadTracker:
                 parked = Parked(head)  # type: ignore[arg-type]
             except Exception:  # (a value nested too deep to pickle, an unpicklable rendering): kept as it is
                 continue
-            # The cache model's figures for the last turn hold its blocks for the next turn's
-            # comparison: parked with the head, handed back with it.
-            cache = t.cache
-            if cache is not None and getattr(cache, "blocks", None) is head.blocks:  # type: ignore[union-attr]
-                cache.blocks = None
-                parked.cache_blocks = True
+            if t.cache is not None:  # (it holds the head's blocks for the next turn to compare with)
+                t.cache.release()
             t.parked = parked
             t.head = None
             self._set_opening(t, None)
 
     def _unpark(self, t: Thread, head: Prompt) -> None:
         """Make ``head`` (read back from ``t``'s parked turn) the thread's head again."""
-        parked = t.parked
         t.head, t.parked = head, None
-        if parked is not None and parked.cache_blocks and t.cache is not None and t.cache.blocks is None:
-            t.cache.blocks = head.blocks
         self._set_opening(t, head.messages[0] if head.messages else None)
         self.warm[t.number] = None
 

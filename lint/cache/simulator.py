@@ -177,6 +177,12 @@ class TurnCache:
     def __post_init__(self) -> None:
         self.total = self.cum[-1] if self.cum else 0
 
+    def release(self) -> None:
+        """Drop what only spares the next turn work (the blocks, prefix hashes and running
+        estimates it would reuse): its thread is parked (see prefixlint.threads). A next turn
+        computes them again, the same."""
+        self.blocks = self.chain = self.estimates = None
+
     @property
     def write_multiplier(self) -> float:
         """Price multiplier of this turn's writes: 1h entries cost more than 5m ones."""

@@ -183,7 +183,7 @@ class Memo:
 
 MAX_RECENT_BYTES = 16 * 1024 * 1024  # message lists kept to compare with (and their serialisation)
 MAX_RECENT = 4096  # and at most this many of them (one per conversation)
-IDLE_REQUESTS = 1024  # an entry no request used within this many (a finished conversation's) is dropped
+IDLE_REQUESTS = 256  # an entry no request used within this many (a finished conversation's) is dropped
 
 
 class _Recent:
@@ -222,7 +222,8 @@ class History:
 
     Bounded: ``MAX_RECENT_BYTES`` and ``MAX_RECENT`` entries, least recently used first out, and an
     entry no request used within the last ``IDLE_REQUESTS`` goes (a finished conversation's: it
-    would keep its messages alive after the thread tracker forgot them)."""
+    would keep its messages alive after the thread tracker parked or forgot them; the same window
+    as the tracker's ``PARK_AFTER``)."""
 
     __slots__ = ("memo", "recent", "recent_bytes", "requests")
 

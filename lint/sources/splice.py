@@ -44,7 +44,7 @@ Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` 
 that is reached, the array used longest ago goes first, whatever its opening (the first
 ``MIN_SHARED`` bytes of the array, which any line worth splicing repeats: the conversations of one
 agent often share it, and are told apart by the full comparison); at most ``PER_OPENING`` (16)
-arrays per opening; and an array that no line used within the last ``IDLE_LINES`` (1,024) lines
+arrays per opening; and an array that no line used within the last ``IDLE_LINES`` (256) lines
 goes, such as a finished conversation's (it would keep its parsed values alive too). Also kept:
 the last ``PER_BEFORE`` tool lists and system prompts of at most ``MAX_BEFORE`` (1 MiB) each. The
 parsed values are those the request bodies hold anyway (the normalisers keep them for the history
@@ -74,7 +74,7 @@ MAX_BYTES = 8 * 1024 * 1024
 MAX_ARRAY = MAX_BYTES // 2  # an array longer than this is not remembered
 PER_OPENING = 16
 PLACES = 4  # offsets remembered per key
-IDLE_LINES = 1024  # an array no line continued or repeated within this many lines is forgotten
+IDLE_LINES = 256  # an array no line continued or repeated within this many lines is forgotten
 MAX_DEPTH = 4  # how deep in the parsed line (through objects only) the marked array may be
 
 _WS = b" \t\r\n"
