@@ -1,5 +1,5 @@
-"""Parked threads: a thread idle for PARK_AFTER requests keeps its last turn pickled and compressed,
-and nothing a report says changes (see prefixlint.threads)."""
+"""Parked threads: a thread idle for PARK_AFTER requests keeps its last turn serialised and
+compressed, and nothing a report says changes (see prefixlint.threads)."""
 
 from __future__ import annotations
 
@@ -162,25 +162,48 @@ def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeyp
     assert seen == [(1, "T1", 1), (2, "T1", 2), (3, "T2", 1), (4, "T3", 1), (5, "T4", 1), (6, "T1", 3)]
 
 
-def test_a_head_that_cannot_be_pickled_stays_as_it_is(monkeypatch):
-    tracker = threads.ThreadTracker()
-    monkeypatch.setattr(threads, "PARK_AFTER", 0)
-
-    def refuse(head):
-        raise TypeError("cannot pickle")
-
-    monkeypatch.setattr(threads.Parked, "__init__", lambda parked, head: refuse(head))
+def test_a_head_that_cannot_be_serialised_stays_as_it_is(monkeypatch):
+    """A request rendered from a harness configuration carries its rendering (no builtin): its
+    thread is not parked, and goes on as before."""
     from prefixlint.model import Origin, Record
     from prefixlint.providers import anthropic
 
+    monkeypatch.setattr(threads, "PARK_AFTER", 0)
+    tracker = threads.ThreadTracker()
+
+    def prompt(messages, line, harness=None):
+        body = anth(MAIN_SYSTEM, MAIN_TOOLS, messages)
+        return anthropic.normalize(body, Record(body, Origin("log", line), harness=harness))
+
     conv = conversation("Fix the failing test", 2, "x")
     other = conversation("Explain the repository", 1, "y")
-    def prompt(messages, line):
-        body = anth(MAIN_SYSTEM, MAIN_TOOLS, messages)
-        return anthropic.normalize(body, Record(body, Origin("log", line)))
-
-    first = tracker.assign(prompt(conv[0], 1))
-    tracker.assign(prompt(other[0], 2))
+    first = tracker.assign(prompt(conv[0], 1, harness=object()))
+    plain = tracker.assign(prompt(other[0], 2))
+    tracker.assign(prompt(conversation("Rename a module", 1, "z")[0], 3))
     assert first.thread.head is not None and first.thread.parked is None
-    again = tracker.assign(prompt(conv[1], 3))
+    assert plain.thread.head is None and plain.thread.parked is not None
+    again = tracker.assign(prompt(conv[1], 4))
     assert again.thread is first.thread and again.turn == 2
+
+
+def test_a_parked_turn_reads_back_equal_to_the_one_parked():
+    """Every field of the prompt, its record and origin, blocks, messages and settings (all but
+    the derived values, which are recomputed when asked for)."""
+    from prefixlint.model import Origin, Record
+    from prefixlint.providers import openai
+
+    body = {"model": "gpt-5", "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+            "tool_choice": "auto", "prompt_cache_key": "k1", "user": "u",
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x " * 3000},
+                         {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                          "function": {"name": "f", "arguments": "{\"a\": 1.5}"}}]}]}
+    record = Record(body, Origin("log.jsonl", 7), size=123, timestamp="2026-01-05T10:00:00Z", session="s",
+                    headers={"x-request-id": "r"}, usage={"prompt_tokens": 10}, response_id="resp_1", url="https://api/x")
+    head = openai.normalize_chat(body, record)
+    head.derived["anything"] = object()
+    back = threads.Parked(head).prompt()
+    assert back == head
+    assert back.record == head.record and back.record.origin == head.record.origin
+    assert back.settings == head.settings and back.keys == head.keys
+    assert back.derived == {}
+    assert back.blocks[0] is not head.blocks[0]
