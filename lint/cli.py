@@ -325,6 +325,7 @@ def check(
     )
     fmt = _report_format(fmt)
     renderer = _renderer(fmt)
+    options.timelines = fmt is ReportFormat.html  # (per-turn figures: only the HTML report shows them)
     from prefixlint.progress import progress, wanted
 
     with _output(output) as stream:

@@ -57,6 +57,7 @@ class Options:
     root: str | None = None  # what the globs are relative to (default: the working directory)
     baseline: set[str] | None = None  # fingerprints of findings to suppress
     harness_only: bool = False  # lint only the harness configurations among the files (the pre-commit hook)
+    timelines: bool = True  # keep each thread's turn-by-turn figures (ThreadStats.turns: the HTML report's timeline)
 
 
 @dataclass(slots=True)
@@ -169,7 +170,7 @@ class Linter:
         if claude_code.is_transcript(path):  # usage only, no requests: see prefixlint.sources.claude_code
             return claude_code.lint(self, path, self.usage_rules, on_bytes)
         seen: set[tuple] = set()
-        sim = CacheSimulator(path if path != sources.STDIN else "<stdin>", self.tables)
+        sim = CacheSimulator(path if path != sources.STDIN else "<stdin>", self.tables, self.options.timelines)
         for record, prompt, assignment in iter_turns(path, self.options, self.summary, self.diagnostics, on_bytes):
             thread = assignment.thread
             prev_cache = thread.cache if assignment.prev is not None else None

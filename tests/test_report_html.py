@@ -104,6 +104,22 @@ def test_cli_writes_the_page(tmp_path, monkeypatch):
     assert again.stdout == text  # deterministic, same page on stdout
 
 
+def test_timelines_are_kept_only_for_the_html_report(monkeypatch):
+    """Per-turn figures (ThreadStats.turns) grow with the log: kept only when a page shows them."""
+    monkeypatch.chdir(ROOT)
+    asked = []
+    run = engine.run
+    monkeypatch.setattr(engine, "run", lambda paths, rules, options, **kw: asked.append(options.timelines) or run(paths, rules, options, **kw))
+    for fmt in ("html", "json", "text", "sarif"):
+        CliRunner().invoke(app, ["check", DEMO, "--format", fmt], env=CLEAN_ENV)
+    assert asked == [True, False, False, False]
+    with_turns = run([DEMO], RULES, engine.Options())
+    without = run([DEMO], RULES, engine.Options(timelines=False))
+    assert all(t.turns for t in with_turns.threads) and not any(t.turns for t in without.threads)
+    assert [(t.thread, t.requests, t.total, t.predicted_read) for t in without.threads] == [
+        (t.thread, t.requests, t.total, t.predicted_read) for t in with_turns.threads]
+
+
 def test_elements(demo, page):
     root = Tree(page).root
     summary = [el for el in root.walk() if el.attrs.get("id") == "summary"]

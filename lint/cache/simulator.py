@@ -391,9 +391,10 @@ def _simulate(family: str) -> Any:
 class CacheSimulator:
     """The cache store of one file and the per-thread figures."""
 
-    def __init__(self, file: str, tables: Tables | None = None) -> None:
+    def __init__(self, file: str, tables: Tables | None = None, timelines: bool = True) -> None:
         self.file = file
         self.tables = tables or load_tables()
+        self.timelines = timelines  # keep each thread's TurnPoints (only the HTML report shows them)
         self.store: dict[bytes, Entry] = {}
         self.runs: OrderedDict[Run, None] = OrderedDict()  # least recently used first
         self.scales: OrderedDict[int, float] = OrderedDict()
@@ -621,7 +622,7 @@ class CacheSimulator:
         if stats is None:
             stats = self.threads[thread] = ThreadStats(self.file, thread, model=prompt.model)
         stats.requests += 1
-        if len(stats.turns) < MAX_TURN_POINTS:
+        if self.timelines and len(stats.turns) < MAX_TURN_POINTS:
             stats.turns.append(
                 TurnPoint(
                     stats.requests, str(prompt.record.origin), turn.total, turn.read, turn.write,
