@@ -38,7 +38,7 @@ to more than ``max_bytes`` (16 MiB of rendered prompt). A request that continues
 thread starts a new one. The indexes hold only live threads, per partition.
 
 A thread not continued within the last ``PARK_AFTER`` (256) requests is *parked*: its last turn is
-kept serialised and compressed (about a fifth of the objects' memory) instead of as objects, with
+kept serialised and compressed (about a quarter of the objects' memory) instead of as objects, with
 what the search reads of it (message count, keys, response id) beside it, and read back only when a
 request is scored against its whole turn or continues it. Parking loses nothing: the read-back
 turn is equal to the one parked, so matching, diffs and findings are the same as without it; what
@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import heapq
 import marshal
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Collection
@@ -565,7 +564,10 @@ class ThreadTracker:
             number = self.by_response.get(linked) if linked else self.by_conversation.get(conversation)
             t = self.live.get(number) if number is not None else None
             if t is not None and (not linked or _response_id(t) == linked):
-                chosen, p = t, extend(t.last(), p)
+                head = t.last()
+                if t.head is None:
+                    self._unpark(t, head)
+                chosen, p = t, extend(head, p)
             else:
                 t = self._new(p, partition)
                 self._remember_response(p, t)
