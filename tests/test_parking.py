@@ -207,3 +207,76 @@ def test_a_parked_turn_reads_back_equal_to_the_one_parked():
     assert back.settings == head.settings and back.keys == head.keys
     assert back.derived == {}
     assert back.blocks[0] is not head.blocks[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Property: random interleaved conversations that pause, resume, edit and fork report the same
+# with every idle thread parked after each request as without parking.
+
+import datetime  # noqa: E402
+import os  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from prefixlint.report import json as json_report  # noqa: E402
+from prefixlint.rules import RULES  # noqa: E402
+
+PROPERTY = settings(
+    max_examples=int(os.environ.get("HYP_EXAMPLES", 25)), deadline=None, derandomize=not os.environ.get("HYP_DB"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+START = datetime.datetime(2026, 1, 5, 10, 0)
+OPS = ["append", "append", "append", "pause", "system", "edit", "tools", "model", "retry", "fork", "chat"]
+steps = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(OPS)), min_size=1, max_size=40)
+
+
+def _random_log(steps: list[tuple[int, str]]) -> list[dict]:
+    """Four conversations driven by ``steps`` (which one, what happens before its next request)."""
+    state = [{"messages": [{"role": "user", "content": f"Task {n}: fix the parser in module {n}."}],
+              "system": SYSTEM, "tools": list(MAIN_TOOLS), "model": "claude-sonnet-4-5", "chat": n == 3}
+             for n in range(4)]
+    minute, rows = 0.0, []
+    for i, (n, op) in enumerate(steps):
+        c = state[n]
+        minute += 0.2
+        if op == "pause":
+            minute += 7.0  # past the 5-minute TTL
+        elif op == "system":
+            c["system"] = SYSTEM + f" Session {i}."
+        elif op == "edit" and len(c["messages"]) > 2:
+            c["messages"][1] = {"role": "assistant", "content": f"(edited at step {i})"}
+        elif op == "tools":
+            c["tools"] = c["tools"][1:] or list(MAIN_TOOLS)
+        elif op == "model":
+            c["model"] = "claude-haiku-4-5" if c["model"] == "claude-sonnet-4-5" else "claude-sonnet-4-5"
+        if op not in ("retry", "fork"):
+            c["messages"] = c["messages"] + [
+                {"role": "assistant", "content": f"Step {i}: reading module {n} " + "and its tests " * 40},
+                {"role": "user", "content": f"Result of step {i}: " + "ok " * 60},
+            ]
+        if op == "fork":
+            body = anth("You summarise conversations.", None, c["messages"] + [{"role": "user", "content": "Summarize the conversation so far."}])
+        elif c["chat"]:
+            body = {"model": "gpt-4o", "messages": [{"role": "system", "content": c["system"]}] + [
+                {"role": m["role"], "content": m["content"] if isinstance(m["content"], str) else str(m["content"])}
+                for m in c["messages"]]}
+        else:
+            body = anth(c["system"], c["tools"], c["messages"], model=c["model"])
+        stamp = START + datetime.timedelta(minutes=minute)
+        rows.append({"timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "request": body})
+    return rows
+
+
+@PROPERTY
+@given(steps=steps)
+def test_random_resumed_conversations_report_the_same_when_parked(tmp_path_factory, steps):
+    path = write_log(tmp_path_factory.mktemp("parking") / "log.jsonl", _random_log(steps))
+    reports, kept = [], threads.PARK_AFTER
+    for park_after in (10**9, 0):
+        threads.PARK_AFTER = park_after  # (not monkeypatch: hypothesis runs the examples in one test)
+        try:
+            reports.append(json_report.render(engine.run([str(path)], RULES, engine.Options())))
+        finally:
+            threads.PARK_AFTER = kept
+    assert reports[0] == reports[1]
