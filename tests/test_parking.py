@@ -3,25 +3,35 @@ compressed, and nothing a report says changes (see prefixlint.threads)."""
 
 from __future__ import annotations
 
+import datetime
+import os
 import shutil
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import write_log
 from prefixlint import engine, threads
 from prefixlint.cli import app
+from prefixlint.model import Origin, Record
+from prefixlint.providers import anthropic, openai
+from prefixlint.report import json as json_report
+from prefixlint.rules import RULES
 from test_threads import MAIN_SYSTEM, MAIN_TOOLS, SUB_SYSTEM, SUB_TOOLS, TITLE_SYSTEM, anth, conversation
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CLEAN_ENV = {"FORCE_COLOR": None, "NO_COLOR": None, "COLUMNS": None, "PREFIXLINT_DEBUG": None, "GITHUB_ACTIONS": None}
 
 
+START = datetime.datetime(2026, 1, 5, 10, 0)
+
+
 def _stamp(minute: float) -> str:
-    whole = int(minute)
-    return f"2026-01-05T10:{whole:02d}:{int((minute - whole) * 60):02d}Z"
+    return (START + datetime.timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 SYSTEM = MAIN_SYSTEM + " Keep every change small and explain it in one sentence." * 120  # cacheable
@@ -111,7 +121,11 @@ def _report(monkeypatch, path: Path, park_after: int) -> bytes:
 
 
 def _fixture_logs() -> list[Path]:
-    return sorted(p for p in (FIXTURES / d for d in ("demo", "formats", "traces", "har")) if p.is_dir() for p in p.iterdir() if p.is_file())
+    """Every log among the fixtures (request logs, traces, HAR files, VCR cassettes)."""
+    found = []
+    for folder in ("demo", "formats", "traces", "har", "cassettes"):
+        found += [p for p in (FIXTURES / folder).iterdir() if p.is_file()]
+    return sorted(found)
 
 
 @pytest.mark.parametrize("log", ["resuming"] + [p.name for p in _fixture_logs()])
@@ -165,9 +179,6 @@ def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeyp
 def test_a_head_that_cannot_be_serialised_stays_as_it_is(monkeypatch):
     """A request rendered from a harness configuration carries its rendering (no builtin): its
     thread is not parked, and goes on as before."""
-    from prefixlint.model import Origin, Record
-    from prefixlint.providers import anthropic
-
     monkeypatch.setattr(threads, "PARK_AFTER", 0)
     tracker = threads.ThreadTracker()
 
@@ -189,9 +200,6 @@ def test_a_head_that_cannot_be_serialised_stays_as_it_is(monkeypatch):
 def test_a_parked_turn_reads_back_equal_to_the_one_parked():
     """Every field of the prompt, its record and origin, blocks, messages and settings (all but
     the derived values, which are recomputed when asked for)."""
-    from prefixlint.model import Origin, Record
-    from prefixlint.providers import openai
-
     body = {"model": "gpt-5", "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
             "tool_choice": "auto", "prompt_cache_key": "k1", "user": "u",
             "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x " * 3000},
@@ -213,26 +221,17 @@ def test_a_parked_turn_reads_back_equal_to_the_one_parked():
 # Property: random interleaved conversations that pause, resume, edit and fork report the same
 # with every idle thread parked after each request as without parking.
 
-import datetime  # noqa: E402
-import os  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from prefixlint.report import json as json_report  # noqa: E402
-from prefixlint.rules import RULES  # noqa: E402
-
 PROPERTY = settings(
     max_examples=int(os.environ.get("HYP_EXAMPLES", 25)), deadline=None, derandomize=not os.environ.get("HYP_DB"),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
-START = datetime.datetime(2026, 1, 5, 10, 0)
-OPS = ["append", "append", "append", "pause", "system", "edit", "tools", "model", "retry", "fork", "chat"]
+OPS = ["append", "append", "append", "pause", "system", "edit", "tools", "model", "retry", "fork"]
 steps = st.lists(st.tuples(st.integers(0, 3), st.sampled_from(OPS)), min_size=1, max_size=40)
 
 
 def _random_log(steps: list[tuple[int, str]]) -> list[dict]:
-    """Four conversations driven by ``steps`` (which one, what happens before its next request)."""
+    """Four conversations driven by ``steps`` (which one, what happens before its next request);
+    the fourth is sent as Chat Completions."""
     state = [{"messages": [{"role": "user", "content": f"Task {n}: fix the parser in module {n}."}],
               "system": SYSTEM, "tools": list(MAIN_TOOLS), "model": "claude-sonnet-4-5", "chat": n == 3}
              for n in range(4)]
@@ -263,8 +262,7 @@ def _random_log(steps: list[tuple[int, str]]) -> list[dict]:
                 for m in c["messages"]]}
         else:
             body = anth(c["system"], c["tools"], c["messages"], model=c["model"])
-        stamp = START + datetime.timedelta(minutes=minute)
-        rows.append({"timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "request": body})
+        rows.append({"timestamp": _stamp(minute), "request": body})
     return rows
 
 
