@@ -37,10 +37,11 @@ are forgotten once there are more than ``max_threads`` (2,000) of them or their 
 to more than ``max_bytes`` (16 MiB of rendered prompt). A request that continues a forgotten
 thread starts a new one. The indexes hold only live threads, per partition.
 
-A thread not continued within the last ``PARK_AFTER`` (256) requests is *parked*: its last turn is
-kept serialised and compressed (about a quarter of the objects' memory) instead of as objects, with
-what the search reads of it (message count, keys, response id) beside it, and read back only when a
-request is scored against its whole turn or continues it. Parking loses nothing: the read-back
+A thread not continued within the last ``PARK_AFTER`` (256) requests is *parked* (unless its last
+turn is under ``PARK_MIN``, 16 KiB rendered): its last turn is kept serialised and compressed
+(about a quarter of the objects' memory) instead of as objects, with what the search reads of it
+(keys, response id) beside it, and read back only when a request is scored against
+its whole turn or continues it. Parking loses nothing: the read-back
 turn is equal to the one parked, so matching, diffs and findings are the same as without it; what
 it saves is the memory of finished conversations that wait for the bounds above to forget them.
 """
@@ -73,6 +74,9 @@ MAX_CANDIDATES = 64  # threads scored per request: those sharing the most messag
 MAX_EDITED_FIRST = 64  # latest threads of the same tools and system checked for an edited first message
 FIRST_MESSAGE_SIMILARITY = 0.8
 PARK_AFTER = 256  # requests without a continuation after which a thread's last turn is parked
+PARK_MIN = 16 * 1024  # a smaller last turn (rendered bytes) is left as it is: parking it would cost
+# more time than the memory is worth (a log of 12,000 one-request conversations: 0.4 s for 12,000
+# turns of 1.5 KB), and the tracker's byte bound holds those few MiB anyway
 
 _COMPACTION = re.compile(
     r"\b(summari[sz]e|summary|compact(ion)?|condense|recap)\b", re.IGNORECASE
@@ -90,11 +94,10 @@ class Parked:
     turn that cannot be written so (a harness rendering in its record, a value nested deeper than
     marshal goes) raises ValueError, and its thread is left as it is."""
 
-    __slots__ = ("data", "count", "keys", "response_id")
+    __slots__ = ("data", "keys", "response_id")
 
     def __init__(self, head: Prompt) -> None:
         self.data = _zstd(marshal.dumps(_flat(head)))
-        self.count = len(head.messages)
         self.keys = head.keys
         self.response_id = head.record.response_id
 
@@ -168,6 +171,7 @@ class Thread:
     opening: Any = None  # the head's first Message object (its key in ThreadTracker.by_opening)
     first_text: str | None = None  # the head's first message as text (computed when first needed)
     parked: Parked | None = None  # the last turn while parked (head is None)
+    length: int = 0  # messages in the last turn (read for every thread of a shape: an attribute)
 
     @property
     def id(self) -> str:
@@ -178,12 +182,6 @@ class Thread:
         head = self.head
         return head if head is not None else self.parked.prompt()  # type: ignore[union-attr]
 
-    def last_keys(self) -> dict[str, str]:
-        return self.head.keys if self.head is not None else self.parked.keys  # type: ignore[union-attr]
-
-    def last_count(self) -> int:
-        """Messages in the last turn."""
-        return len(self.head.messages) if self.head is not None else self.parked.count  # type: ignore[union-attr]
 
 
 @dataclass(slots=True)
@@ -357,6 +355,7 @@ class ThreadTracker:
             t.first_text = None
         t.head = p
         t.parked = None
+        t.length = len(p.messages)
         self._set_opening(t, p.messages[0] if p.messages else None)
         t.size = size
         self.bytes += t.size
@@ -394,6 +393,8 @@ class ThreadTracker:
             if t.seen > idle:
                 return
             del warm[number]
+            if t.size < PARK_MIN:
+                continue
             head = t.head
             try:
                 parked = Parked(head)  # type: ignore[arg-type]
@@ -483,7 +484,7 @@ class ThreadTracker:
             # that happens to repeat a few messages (a canned reply, "Continue."), not an edit, a
             # prepended context or a summarised or sliding window of this one.
             return None
-        keys = t.last_keys()
+        keys = t.head.keys if t.head is not None else t.parked.keys  # type: ignore[union-attr]
         soft = any(keys.get(key) and keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
         return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
 
@@ -537,8 +538,7 @@ class ThreadTracker:
         checked = 0
         for number in sorted(self.by_shape.get(shape, ()), reverse=True):  # the latest that qualifies wins
             t = self.live[number]
-            count = t.last_count()
-            if t.partition != partition or not count or count >= len(p.messages):
+            if t.partition != partition or not t.length or t.length >= len(p.messages):
                 continue
             checked += 1
             if checked > MAX_EDITED_FIRST:

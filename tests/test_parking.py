@@ -115,6 +115,7 @@ class _Counting:
 
 def _report(monkeypatch, path: Path, park_after: int) -> bytes:
     monkeypatch.setattr(threads, "PARK_AFTER", park_after)
+    monkeypatch.setattr(threads, "PARK_MIN", 0)  # (the fixtures' turns are small)
     result = CliRunner().invoke(app, ["check", "--isolated", "--format", "json", "--fail-on", "never", str(path)], env=CLEAN_ENV)
     assert result.exit_code == 0, result.output
     return result.stdout_bytes
@@ -152,6 +153,7 @@ def test_report_is_the_same_when_every_idle_thread_is_parked(tmp_path, monkeypat
 
 def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeypatch):
     monkeypatch.setattr(threads, "PARK_AFTER", 2)
+    monkeypatch.setattr(threads, "PARK_MIN", 0)
     a = conversation("Fix the failing test in tests/test_parser.py", 3, "a")
     others = [conversation(f"Explain module {n}", 1, f"o{n}")[0] for n in range(3)]
     records = [anth(MAIN_SYSTEM, MAIN_TOOLS, a[0]), anth(MAIN_SYSTEM, MAIN_TOOLS, a[1])]
@@ -166,7 +168,7 @@ def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeyp
         if rec.origin.line == 5:
             # two requests (lines 4 and 5) passed without T1: parked at the start of line 5
             assert thread_a.head is None and thread_a.parked is not None
-            assert thread_a.parked.count == len(head_messages)
+            assert thread_a.length == len(head_messages)
             assert thread_a.opening is None
             assert thread_a.last().blocks == head_blocks  # read back equal, as other objects
             assert thread_a.last().blocks[0] is not head_blocks[0]
@@ -180,6 +182,7 @@ def test_a_head_that_cannot_be_serialised_stays_as_it_is(monkeypatch):
     """A request rendered from a harness configuration carries its rendering (no builtin): its
     thread is not parked, and goes on as before."""
     monkeypatch.setattr(threads, "PARK_AFTER", 0)
+    monkeypatch.setattr(threads, "PARK_MIN", 0)
     tracker = threads.ThreadTracker()
 
     def prompt(messages, line, harness=None):
@@ -195,6 +198,23 @@ def test_a_head_that_cannot_be_serialised_stays_as_it_is(monkeypatch):
     assert plain.thread.head is None and plain.thread.parked is not None
     again = tracker.assign(prompt(conv[1], 4))
     assert again.thread is first.thread and again.turn == 2
+
+
+def test_a_small_last_turn_is_not_parked(monkeypatch):
+    """Under PARK_MIN (rendered bytes) a last turn stays as it is; over it, it is parked."""
+    monkeypatch.setattr(threads, "PARK_AFTER", 0)
+    tracker = threads.ThreadTracker()
+
+    def prompt(messages, line):
+        body = anth(MAIN_SYSTEM, MAIN_TOOLS, messages)
+        return anthropic.normalize(body, Record(body, Origin("log", line)))
+
+    small = tracker.assign(prompt(conversation("Fix the failing test", 1, "x")[0], 1)).thread
+    big = tracker.assign(prompt(conversation("Explain this: " + "word " * 5000, 1, "y")[0], 2)).thread
+    tracker.assign(prompt(conversation("Rename a module", 1, "z")[0], 3))
+    assert small.size < threads.PARK_MIN <= big.size
+    assert small.head is not None and small.parked is None
+    assert big.head is None and big.parked is not None
 
 
 def test_a_parked_turn_reads_back_equal_to_the_one_parked():
@@ -270,11 +290,12 @@ def _random_log(steps: list[tuple[int, str]]) -> list[dict]:
 @given(steps=steps)
 def test_random_resumed_conversations_report_the_same_when_parked(tmp_path_factory, steps):
     path = write_log(tmp_path_factory.mktemp("parking") / "log.jsonl", _random_log(steps))
-    reports, kept = [], threads.PARK_AFTER
+    reports, kept = [], (threads.PARK_AFTER, threads.PARK_MIN)
     for park_after in (10**9, 0):
-        threads.PARK_AFTER = park_after  # (not monkeypatch: hypothesis runs the examples in one test)
+        # (not monkeypatch: hypothesis runs every example in one test)
+        threads.PARK_AFTER, threads.PARK_MIN = park_after, 0
         try:
             reports.append(json_report.render(engine.run([str(path)], RULES, engine.Options())))
         finally:
-            threads.PARK_AFTER = kept
+            threads.PARK_AFTER, threads.PARK_MIN = kept
     assert reports[0] == reports[1]
