@@ -89,10 +89,10 @@ class Parked:
     The turn is flattened to builtins (its Block, Message and Setting fields as tuples, the record's
     body and fields; ``derived`` values are left out: whoever needs them computes them again) and
     written with :mod:`marshal` (objects shared within the turn stay shared), then compressed by
-    zstd at level 1 (three times zlib's speed at level 1 here, and smaller; marshal and zstd together
-    cost under a tenth of a second per 30 MB parked, about what a gigabyte of agent log parks). A
-    turn that cannot be written so (a harness rendering in its record, a value nested deeper than
-    marshal goes) raises ValueError, and its thread is left as it is."""
+    zstd at level 1 (three times zlib's speed at level 1 here, and smaller). Flattening, marshal and
+    zstd together take about a quarter of a second per 30 MB parked, about what a gigabyte of agent
+    log parks. A turn that cannot be written so (a harness rendering in its record, a value nested
+    deeper than marshal goes) raises ValueError, and its thread is left as it is."""
 
     __slots__ = ("data", "keys", "response_id")
 
