@@ -280,7 +280,10 @@ class ThreadTracker:
         # only ever matched within its partition, so each partition has its own index)
         # (a message held by one thread only, the usual case, maps to its number, not to a set)
         self.by_message: dict[str | None, dict[bytes, int | set[int]]] = {}
-        self.by_shape: dict[tuple[bytes, bytes], set[int]] = {}
+        # (partition, (tools key, system key)) -> the live threads of that partition and shape, and how
+        # many of them have each number of messages (the search for an edited first message wants
+        # threads with fewer messages than the request: often there is none)
+        self.by_shape: dict[tuple[str | None, tuple[bytes, bytes]], _Shape] = {}
         self.by_response: OrderedDict[str, int] = OrderedDict()
         self.by_conversation: OrderedDict[str, int] = OrderedDict()  # conversation id -> its thread
         # id() of a head's first Message object -> the thread (the last one set): a request that
@@ -297,16 +300,35 @@ class ThreadTracker:
         index = self.by_message.setdefault(t.partition, {})
         for h in t.distinct:
             _add(index, h, t.number)
-        self.by_shape.setdefault(t.shape, set()).add(t.number)
 
     def _unindex(self, t: Thread) -> None:
         self._unindex_messages(t, t.distinct)
         self._set_opening(t, None)
-        bucket = self.by_shape.get(t.shape)
-        if bucket is not None:
-            bucket.discard(t.number)
-            if not bucket:
-                del self.by_shape[t.shape]
+        self._unindex_shape(t)
+
+    def _index_shape(self, t: Thread) -> None:
+        key = (t.partition, t.shape)
+        bucket = self.by_shape.get(key)
+        if bucket is None:
+            bucket = self.by_shape[key] = _Shape()
+        bucket.numbers.add(t.number)
+        lengths = bucket.lengths
+        lengths[t.length] = lengths.get(t.length, 0) + 1
+
+    def _unindex_shape(self, t: Thread) -> None:
+        """(with the shape and length ``t`` had when it was indexed)"""
+        key = (t.partition, t.shape)
+        bucket = self.by_shape.get(key)
+        if bucket is None or t.number not in bucket.numbers:
+            return
+        bucket.numbers.discard(t.number)
+        left = bucket.lengths[t.length] - 1
+        if left:
+            bucket.lengths[t.length] = left
+        else:
+            del bucket.lengths[t.length]
+        if not bucket.numbers:
+            del self.by_shape[key]
 
     def _unindex_messages(self, t: Thread, hashes: Any) -> None:
         index = self.by_message.get(t.partition)
@@ -324,6 +346,7 @@ class ThreadTracker:
             t.shape = shape
             self._index(t)
         else:
+            self._unindex_shape(t)  # (indexed again below, with its new shape and length)
             # Only what changed: a conversation that grows keeps all its earlier messages.
             if len(canons) >= len(old) and canons[: len(old)] == old:  # it grew: only the new ones
                 added = [h for h in canons[len(old) :] if h not in t.distinct]
@@ -341,14 +364,7 @@ class ThreadTracker:
                     for h in distinct - t.distinct:
                         _add(index, h, number)
                     t.distinct = distinct
-            if shape != t.shape:
-                bucket = self.by_shape.get(t.shape)
-                if bucket is not None:
-                    bucket.discard(t.number)
-                    if not bucket:
-                        del self.by_shape[t.shape]
-                t.shape = shape
-                self.by_shape.setdefault(shape, set()).add(t.number)
+            t.shape = shape
         t.canons = canons
         self.bytes -= t.size
         if t.head is not p:
@@ -356,6 +372,7 @@ class ThreadTracker:
         t.head = p
         t.parked = None
         t.length = len(p.messages)
+        self._index_shape(t)
         self._set_opening(t, p.messages[0] if p.messages else None)
         t.size = size
         self.bytes += t.size
@@ -532,13 +549,17 @@ class ThreadTracker:
         return t
 
     def _edited_first(self, p: Prompt, partition: str | None, shape: tuple[bytes, bytes]) -> Thread | None:
-        if len(p.messages) < 2:
+        n = len(p.messages)
+        if n < 2:
             return None
+        bucket = self.by_shape.get((partition, shape))
+        if bucket is None or not any(0 < length < n for length in bucket.lengths):
+            return None  # no thread of this partition and shape has fewer messages
         first = None
         checked = 0
-        for number in sorted(self.by_shape.get(shape, ()), reverse=True):  # the latest that qualifies wins
+        for number in sorted(bucket.numbers, reverse=True):  # the latest that qualifies wins
             t = self.live[number]
-            if t.partition != partition or not t.length or t.length >= len(p.messages):
+            if not t.length or t.length >= n:
                 continue
             checked += 1
             if checked > MAX_EDITED_FIRST:
@@ -637,6 +658,16 @@ class ThreadTracker:
             self.by_conversation.move_to_end(conversation)
             if len(self.by_conversation) > 4 * self.max_threads:
                 self.by_conversation.popitem(last=False)
+
+
+class _Shape:
+    """The live threads of one partition and shape (ThreadTracker.by_shape)."""
+
+    __slots__ = ("numbers", "lengths")
+
+    def __init__(self) -> None:
+        self.numbers: set[int] = set()
+        self.lengths: dict[int, int] = {}  # messages in the last turn -> threads with that many
 
 
 def _add(index: dict[bytes, int | set[int]], h: bytes, number: int) -> None:

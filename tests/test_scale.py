@@ -78,7 +78,8 @@ def test_tracker_forgets_idle_threads_and_everything_indexed_about_them():
     indexed = {number for index in tracker.by_message.values() for bucket in index.values()
                for number in ([bucket] if isinstance(bucket, int) else bucket)}
     assert indexed <= set(tracker.live)
-    assert {n for bucket in tracker.by_shape.values() for n in bucket} <= set(tracker.live)
+    assert {n for bucket in tracker.by_shape.values() for n in bucket.numbers} <= set(tracker.live)
+    assert all(sum(bucket.lengths.values()) == len(bucket.numbers) for bucket in tracker.by_shape.values())
     assert sum(len(index) for index in tracker.by_message.values()) <= 5 * 50  # 5 messages a head
 
 

@@ -393,3 +393,33 @@ def test_a_turn_is_measured_from_the_head_it_extends(tmp_path, monkeypatch):
     monkeypatch.setattr(threads.ThreadTracker, "assign", checked)
     assert assignments(tmp_path, records) == as_a_whole
     assert inherited[7:13] == [True] * 6  # the interleaved threads' later turns: repeated objects
+
+
+def test_shape_index_follows_each_thread():
+    """ThreadTracker.by_shape holds each live thread once, under its partition and current shape,
+    with its current number of messages (the edited-first search skips a shape without a thread
+    that has fewer messages than the request)."""
+    tracker = threads.ThreadTracker(max_threads=2)
+
+    def assign(body, line, session=None):
+        record = Record(body, Origin("log", line), session=session)
+        prompt = anthropic.normalize(body, record)
+        if session:
+            prompt.keys["session"] = session
+        return tracker.assign(prompt).thread
+
+    def index():
+        return {key: (sorted(b.numbers), dict(b.lengths)) for key, b in tracker.by_shape.items()}
+
+    conv = conversation("Fix the failing test in tests/test_parser.py", 3, "m")
+    t1 = assign(anth(MAIN_SYSTEM, MAIN_TOOLS, conv[0]), 1)
+    assert index() == {(None, t1.shape): ([1], {1: 1})}
+    main_shape = t1.shape
+    assert assign(anth(MAIN_SYSTEM, SUB_TOOLS, conv[1]), 2) is t1  # a tool removed: another shape
+    assert index() == {(None, t1.shape): ([1], {3: 1})} and t1.shape != main_shape
+    t2 = assign(anth(MAIN_SYSTEM, MAIN_TOOLS, conversation("Explain the repository", 1, "e")[0]), 3, "s")
+    assert index() == {(None, t1.shape): ([1], {3: 1}), ("s", main_shape): ([2], {1: 1})}
+    assign(anth(SUB_SYSTEM, SUB_TOOLS, conversation("Find callers", 1, "f")[0]), 4)  # a third: t1 forgotten
+    assert 1 not in {n for b in tracker.by_shape.values() for n in b.numbers}
+    assert sum(len(b.numbers) for b in tracker.by_shape.values()) == len(tracker.live) == 2
+    assert t2.number in tracker.live
