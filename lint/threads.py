@@ -172,10 +172,10 @@ class Thread:
     first_text: str | None = None  # the head's first message as text (computed when first needed)
     parked: Parked | None = None  # the last turn while parked (head is None)
     length: int = 0  # messages in the last turn (read for every thread of a shape: an attribute)
+    id: str = field(init=False, default="")  # "T<number>" (read several times per request)
 
-    @property
-    def id(self) -> str:
-        return f"T{self.number}"
+    def __post_init__(self) -> None:
+        self.id = f"T{self.number}"
 
     def last(self) -> Prompt:
         """The last turn: the head, or a copy read back from its parked form."""
@@ -341,12 +341,14 @@ class ThreadTracker:
 
     def _set_head(self, t: Thread, p: Prompt, shape: tuple[bytes, bytes], canons: list[bytes], size: int) -> None:
         old = t.canons
+        length = len(p.messages)
         if old is None:  # a new thread
             t.distinct = set(canons)
             t.shape = shape
+            t.length = length
             self._index(t)
+            self._index_shape(t)
         else:
-            self._unindex_shape(t)  # (indexed again below, with its new shape and length)
             # Only what changed: a conversation that grows keeps all its earlier messages.
             if len(canons) >= len(old) and canons[: len(old)] == old:  # it grew: only the new ones
                 added = [h for h in canons[len(old) :] if h not in t.distinct]
@@ -364,15 +366,25 @@ class ThreadTracker:
                     for h in distinct - t.distinct:
                         _add(index, h, number)
                     t.distinct = distinct
-            t.shape = shape
+            if shape != t.shape:
+                self._unindex_shape(t)
+                t.shape, t.length = shape, length
+                self._index_shape(t)
+            elif length != t.length:  # (the usual turn: same shape, more messages)
+                lengths = self.by_shape[(t.partition, shape)].lengths
+                left = lengths[t.length] - 1
+                if left:
+                    lengths[t.length] = left
+                else:
+                    del lengths[t.length]
+                lengths[length] = lengths.get(length, 0) + 1
+                t.length = length
         t.canons = canons
         self.bytes -= t.size
         if t.head is not p:
             t.first_text = None
         t.head = p
         t.parked = None
-        t.length = len(p.messages)
-        self._index_shape(t)
         self._set_opening(t, p.messages[0] if p.messages else None)
         t.size = size
         self.bytes += t.size
