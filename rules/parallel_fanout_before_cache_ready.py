@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prefixlint.cache.simulator import tokens_impact
+from prefixlint.cache.simulator import last_reply, tokens_impact
 from prefixlint.model import Violation
 from prefixlint.rulebase import RequestContext
 
@@ -63,13 +63,8 @@ def check(request: RequestContext) -> Iterator[Violation]:
     # A request that carries a reply to the prefix (an assistant message after it) was sent once
     # that reply existed: it continues a conversation and is no parallel copy. Timestamps that
     # mark when a response arrived rather than when its request left make such turns look close.
-    last_reply = -1
-    for i in range(len(blocks) - 1, -1, -1):  # (from the end: the last reply is near it)
-        block = blocks[i]
-        if block.role == "assistant" and block.section == "messages":
-            last_reply = i
-            break
-    waiting = [i for i in turn.pending if i < len(turn.cum) and i >= last_reply]
+    replied = last_reply(request.prompt)  # (only message blocks have the assistant role)
+    waiting = [i for i in turn.pending if i < len(turn.cum) and i >= replied]
     if not waiting:
         return
     index = max(waiting)
