@@ -40,10 +40,10 @@ thread starts a new one. The indexes hold only live threads, per partition.
 A thread not continued within the last ``PARK_AFTER`` (256) requests is *parked* (unless its last
 turn is under ``PARK_MIN``, 16 KiB rendered): its last turn is kept serialised and compressed
 (about a quarter of the objects' memory) instead of as objects, with what the search reads of it
-(keys, response id) beside it, and read back only when a request is scored against
-its whole turn or continues it. Parking loses nothing: the read-back
-turn is equal to the one parked, so matching, diffs and findings are the same as without it; what
-it saves is the memory of finished conversations that wait for the bounds above to forget them.
+(keys, response id) beside it, and read back only when a request is scored against its whole turn
+or continues it. Parking loses nothing: the read-back turn is equal to the one parked, so
+matching, diffs and findings are the same as without it; what it saves is the memory of finished
+conversations that wait for the bounds above to forget them.
 """
 
 from __future__ import annotations
