@@ -34,11 +34,14 @@ found inside a new message leaves its marker where it is not looked for, and the
 whole). The request then holds the very same tool objects as before, which the normalisers
 recognise without serialising them again.
 
-Where a line's array ends is found from its *new* elements only: each is written again from its
-parsed value the way the log writes (compact, or Python's spaced and escaped JSON: whichever
-matched last) and compared with the line's bytes; an element written some other way is scanned
-(strings skipped by a regular expression, brackets counted). The cost per line follows what the
-line adds, not its length.
+Where a line's array ends is found from its *new* elements only. An object (a message, a tool
+definition) ends at a "}" followed by the next element or the "]": the first such "}" up to
+which the bytes parse as one whole value (orjson, which refuses trailing bytes; JSON is read left
+to right, so the line's own parse reads that same value there). Any other element is written
+again from its parsed value the way the log writes (compact, or Python's spaced and escaped JSON:
+whichever matched last) and compared with the line's bytes; an element written some other way is
+scanned (strings skipped by a regular expression, brackets counted). The cost per line follows
+what the line adds, not its length.
 
 Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (8 MiB); when
 that is reached, the array used longest ago goes first, whatever its opening (the first
@@ -81,6 +84,10 @@ _WS = b" \t\r\n"
 # A JSON string (skipped whole), a bracket or a comma: what the end-of-array scan looks at.
 _TOKEN = re.compile(rb'"(?:[^"\\]++|\\.)*+"|[\[\]{},]', re.DOTALL)
 _OPEN = frozenset(b"[{")
+# Where an object that is an array's element may end: a "}" before the next object, or before the "]".
+_NEXT_OBJECT = re.compile(rb"\}(?=[ \t\r\n]*,[ \t\r\n]*\{)")
+_ARRAY_END = re.compile(rb"\}(?=[ \t\r\n]*\])")
+OBJECT_TRIES = 4  # candidate ends parsed per object before it is written again instead
 _DELIMITED = (b"{", b"[", b'"')  # values whose text is no prefix of another value's
 
 
@@ -226,30 +233,21 @@ class Splicer:
         ``pos`` on), -1 when not found; ``pos`` is where element ``values[first]`` starts (or the
         whitespace before it).
 
-        An element's extent is found by writing its parsed value again the way the log was written
-        (compact or spaced JSON, escaped or raw UTF-8: whichever matched last) and checking that
-        the line holds exactly those bytes there; an element written some other way is scanned."""
+        An object's extent is found by parsing the line's bytes up to where it may end
+        (:func:`_object_end`). Any other element, or an object not found so, is written again
+        from its parsed value the way the log was written (compact or spaced JSON, escaped or raw
+        UTF-8: whichever matched last) and the line must hold exactly those bytes there; an
+        element written some other way is scanned."""
         commas: list[int] = []
         n = len(line)
-        writers = self.writers
+        last = len(values) - 1
+        view = memoryview(line)
         for i in range(first, len(values)):
             while pos < n and line[pos] in _WS:
                 pos += 1
-            value = values[i]
-            for w, write in enumerate(writers):
-                try:
-                    text = write(value)
-                except (TypeError, ValueError, RecursionError):  # (nesting deeper than the writer goes)
-                    continue
-                if text[:1] in _DELIMITED and line.startswith(text, pos):
-                    pos += len(text)
-                    if w:
-                        writers.insert(0, writers.pop(w))
-                    break
-            else:
-                pos = _value_end(line, pos)
-                if pos < 0:
-                    return -1, commas
+            pos = self._element_end(line, view, pos, values[i], i == last) if pos < n else -1
+            if pos < 0:
+                return -1, commas
             while pos < n and line[pos] in _WS:
                 pos += 1
             c = line[pos] if pos < n else -1
@@ -260,6 +258,24 @@ class Splicer:
             commas.append(pos)
             pos += 1
         return -1, commas
+
+    def _element_end(self, line: bytes, view: memoryview, pos: int, value: Any, last: bool) -> int:
+        """Offset just after the element ``value`` that starts at ``pos`` (-1 when not found)."""
+        if line[pos] == 0x7B:  # "{": an object, such as a message or a tool definition
+            end = _object_end(line, view, pos, last)
+            if end > 0:
+                return end
+        writers = self.writers
+        for w, write in enumerate(writers):
+            try:
+                text = write(value)
+            except (TypeError, ValueError, RecursionError):  # (nesting deeper than the writer goes)
+                continue
+            if text[:1] in _DELIMITED and line.startswith(text, pos):
+                if w:
+                    writers.insert(0, writers.pop(w))
+                return pos + len(text)
+        return _value_end(line, pos)
 
     def _parse_marked(self, stub: bytes, before: list[tuple]) -> tuple[Any, list[Any]] | None:
         """The parsed ``stub`` and its array whose first element is the marker (the messages);
@@ -447,6 +463,29 @@ def _array_at(line: bytes, key: bytes, i: int, n: int) -> int:
     while j < n and line[j] in _WS:
         j += 1
     return j + 1 if j < n and line[j] == 0x5B else -1  # "["
+
+
+def _object_end(line: bytes, view: memoryview, pos: int, last: bool) -> int:
+    """Offset just after the object that starts at ``pos``, an element of an array followed by
+    another object (or, ``last``, by the array's "]"); -1 when not found in ``OBJECT_TRIES`` tries.
+
+    A candidate is a "}" followed by what must come next; it is taken when orjson parses the bytes
+    from ``pos`` up to it as one complete value (trailing bytes are refused). That is exact: JSON is
+    read left to right without looking back, so where those bytes are one whole value, the line's
+    own parse reads that same value there and goes on after it. A "}" inside a string or a nested
+    value fails the parse, and the next candidate is tried."""
+    found = (_ARRAY_END if last else _NEXT_OBJECT).finditer(line, pos)
+    for _ in range(OBJECT_TRIES):
+        m = next(found, None)
+        if m is None:
+            return -1
+        end = m.start() + 1
+        try:
+            orjson.loads(view[pos:end])
+        except orjson.JSONDecodeError:
+            continue
+        return end
+    return -1
 
 
 def _value_end(line: bytes, pos: int) -> int:
