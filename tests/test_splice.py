@@ -1082,3 +1082,89 @@ def test_history_drops_an_entry_no_request_used_for_idle_requests(monkeypatch):
             assert (id(done[1]) in history.recent) == (history.requests - 1 <= base.IDLE_REQUESTS)
     assert all(id(msgs[1]) in history.recent for msgs in live)
     assert history.recent_bytes == sum(base.History._held(r) for r in history.recent.values())
+
+
+# --------------------------------------------------------------------------------------------------
+# Where an array's elements end: objects found by parsing up to a "}" that may end them
+
+
+def _tricky_elements(tricky: int) -> list:
+    """Objects whose strings hold "}" before "," and "{" or before "]" (``tricky`` times each), nested
+    objects and arrays of objects, and elements that are no object (a number alone, whose end no
+    writer or scan tells, would leave the array unremembered)."""
+    return [
+        {"role": "user", "content": "a}, {b " * tricky + "c} ]d " * tricky + "é€"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "function": {"name": "f", "arguments": '{"a": [{}], "b": {"c": {}}}'}},
+            {"id": "c2", "function": {"name": "g", "arguments": "{}"}},
+        ]},
+        "a string }, {",
+        [7, {"a": "}]"}],
+        {"nested": {"deep": [{"x": {}}, {"y": [{}]}]}},
+        {"role": "tool", "content": "x}, {" * tricky, "extra": [{"k": "}]"}]},
+    ]
+
+
+def _element_offsets(line: bytes, start: int) -> tuple[int, list[int]]:
+    """(offset of the "]", offsets of the commas) of the array whose content starts at ``start``,
+    found with the standard library's decoder (another parser than the one under test)."""
+    text = line.decode()
+    decoder = json.JSONDecoder()
+    to_bytes = lambda i: len(text[:i].encode())  # noqa: E731
+    i = len(line[:start].decode())
+    commas = []
+    while True:
+        while text[i] in " \t\r\n":
+            i += 1
+        _, i = decoder.raw_decode(text, i)
+        while text[i] in " \t\r\n":
+            i += 1
+        if text[i] == "]":
+            return to_bytes(i), commas
+        assert text[i] == ","
+        commas.append(to_bytes(i))
+        i += 1
+
+
+@pytest.mark.parametrize("tricky", [0, 1, splice.OBJECT_TRIES - 1, splice.OBJECT_TRIES + 2])
+@pytest.mark.parametrize("writer", WRITERS)
+def test_array_ends_with_brackets_inside_strings_and_nested_objects(writer, tricky):
+    """The end of each element and of the array are where another parser finds them, whether the
+    candidate "}" are in strings or nested values (tried and refused) or more than OBJECT_TRIES
+    (the element is then written again instead)."""
+    elements = _tricky_elements(tricky)
+    line = WRITERS[writer]({"messages": elements, "after": {"k": [{"v": "}]"}]}})
+    start = Splicer()._array_start(line, splice.KEY, 0, len(line))
+    values = orjson.loads(line)["messages"]
+    assert Splicer()._ends(line, start, values, 0) == _element_offsets(line, start)
+    # from the third element on, as for a line that repeats the first two
+    end, commas = _element_offsets(line, start)
+    assert Splicer()._ends(line, commas[1] + 1, values, 2) == (end, commas[2:])
+
+
+@pytest.mark.parametrize("writer", ["orjson", "python", "odd-spacing"])
+def test_object_end_tries_a_bounded_number_of_candidates(writer):
+    """An object whose strings hold more "}" candidates than OBJECT_TRIES is not found by parsing
+    (-1: the caller writes it again); with fewer, its end is found exactly."""
+    for tricky, found in ((splice.OBJECT_TRIES - 1, True), (splice.OBJECT_TRIES, False)):
+        element = {"content": "x}, {" * tricky}
+        line = WRITERS[writer]([element, {"next": 1}])
+        pos = line.index(b"{")
+        want = pos + len(WRITERS[writer](element)) if writer != "odd-spacing" else _element_offsets(line, 1)[1][0]
+        while writer == "odd-spacing" and line[want - 1] != ord("}"):
+            want -= 1
+        got = splice._object_end(line, memoryview(line), pos, False)
+        assert got == (want if found else -1)
+
+
+def test_a_conversation_with_brackets_inside_its_strings_splices_every_line():
+    """Lines of a conversation whose messages hold "}, {" and "}]" in strings and nested objects are
+    exact and repeat all of the previous line's messages (their ends were found right)."""
+    s = Splicer()
+    history = conversation(2)
+    for turn in range(6):
+        obj = check(s, WRITERS["python"](envelope(history, turn)) + b"\n")
+        assert msgs(obj) == history
+        history = [*history, *_tricky_elements(turn)[:2]]
+        history[-2]["content"] += text(turn, 1200)  # (each line adds more than MIN_SHARED bytes)
+    assert counts(s) == (1, 5)
