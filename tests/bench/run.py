@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark prefixlint beside a bare orjson parse of the same log.
 
-    python tests/bench/run.py [--size-mb 300] [--small-mb 30] [--keep] [--log FILE(.gz|.zst)]
+    python tests/bench/run.py [--size-mb 300] [--small-mb 30] [--repeat N] [--keep] [--log FILE(.gz|.zst)]
 
 Generates a small and a large clean log (tests/bench/generate.py, same seed: the small log is a
 prefix of the large one) into a temporary directory, unless ``--log`` is given. For each log it
@@ -9,6 +9,8 @@ runs, each in its own child process so that peak memory is per measurement:
 
   bare parse   read the file line by line and ``orjson.loads`` each line, nothing else
   prefixlint   ``python -m prefixlint check FILE --format json --fail-on never`` (stdout to a file)
+
+(``--repeat N``: N times each, in turn, the best time of each)
 
 and reports wall time, throughput (MB = 10**6 bytes) and peak RSS (``ru_maxrss`` of that one
 child, from ``os.wait4``), prefixlint's cost relative to the bare parse, whether prefixlint's
@@ -109,19 +111,22 @@ def measure(argv: list[str], out: Path, err: Path) -> Run:
     return Run(wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), out, err)
 
 
-def best_of(n: int, argv: list[str], out: Path, err: Path) -> Run:
-    """Fastest of n runs, with the highest peak RSS seen; stops at the first failure."""
-    best = None
-    peak = 0
+def alternate(n: int, commands: list[tuple[list[str], Path, Path]]) -> list[Run]:
+    """Each command n times, in turn (a, b, a, b, ...), so that a machine that slows down or speeds
+    up during the measurement weighs on every command alike: per command, the fastest run with the
+    highest peak RSS seen. A command that fails is not run again (its failed run is returned)."""
+    best: list[Run | None] = [None] * len(commands)
+    peaks = [0] * len(commands)
     for _ in range(max(1, n)):
-        run = measure(argv, out, err)
-        peak = max(peak, run.peak_kib)
-        if run.rc != 0:
-            best = run
-            break
-        if best is None or run.wall < best.wall:
-            best = run
-    best.peak_kib = peak
+        for i, (argv, out, err) in enumerate(commands):
+            if best[i] is not None and best[i].rc != 0:
+                continue
+            run = measure(argv, out, err)
+            peaks[i] = max(peaks[i], run.peak_kib)
+            if run.rc != 0 or best[i] is None or run.wall < best[i].wall:
+                best[i] = run
+    for run, peak in zip(best, peaks):
+        run.peak_kib = peak
     return best
 
 
@@ -163,7 +168,8 @@ def main(argv=None) -> int:
     ap.add_argument("--log", action="append", type=Path, metavar="FILE",
                     help="measure this log instead of generating (repeatable)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per measurement (best time)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per measurement, the bare parse's and prefixlint's in turn (best time)")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for the children (default: this one)")
     ap.add_argument("--strict", action="store_true",
@@ -211,16 +217,15 @@ def main(argv=None) -> int:
         rows = []
         for label, path in logs:
             tag = Path(label).name
-            bare = best_of(args.repeat, [args.python, "-c", BARE_PARSE, str(path)],
-                           work / f"{tag}.bare.out", work / f"{tag}.bare.err")
+            bare, lint = alternate(args.repeat, [
+                ([args.python, "-c", BARE_PARSE, str(path)], work / f"{tag}.bare.out", work / f"{tag}.bare.err"),
+                ([args.python, "-m", "prefixlint", "check", str(path), "--format", "json", "--fail-on", "never"],
+                 work / f"{tag}.prefixlint.json", work / f"{tag}.prefixlint.err"),
+            ])
             if bare.rc != 0:
                 print(f"bare parse FAILED on {path} (exit {bare.rc}):\n{bare.stderr_tail()}")
                 return 1
             size = int(bare.out.read_text().split()[1])  # bytes of JSON Lines read (decompressed)
-            lint = best_of(args.repeat,
-                           [args.python, "-m", "prefixlint", "check", str(path),
-                            "--format", "json", "--fail-on", "never"],
-                           work / f"{tag}.prefixlint.json", work / f"{tag}.prefixlint.err")
             rows.append((label, path, size, bare, lint))
 
         name_w = max(8, *(len(Path(label).name) for label, _ in logs))
