@@ -1168,3 +1168,28 @@ def test_a_conversation_with_brackets_inside_its_strings_splices_every_line():
         history = [*history, *_tricky_elements(turn)[:2]]
         history[-2]["content"] += text(turn, 1200)  # (each line adds more than MIN_SHARED bytes)
     assert counts(s) == (1, 5)
+
+
+@pytest.mark.parametrize("tricky", [0, 1])  # (the first object then has 0 or 2 candidates that fail)
+@pytest.mark.parametrize("writer", WRITERS)
+def test_appended_objects_are_parsed_one_by_one_where_they_end(writer, tricky):
+    """The objects after the repeated elements are parsed each on its own: their values are
+    orjson's, and the commas and the "]" are where another parser finds them."""
+    elements = [e for e in _tricky_elements(tricky) if isinstance(e, dict)]
+    line = WRITERS[writer]({"messages": elements, "after": {"k": [{"v": "}]"}]}})
+    start = Splicer()._array_start(line, splice.KEY, 0, len(line))
+    end, commas = _element_offsets(line, start)
+    values, got_end, got_commas = splice._appended(line, commas[0])
+    assert (got_end, got_commas) == (end, commas[1:])
+    assert_same(values, orjson.loads(line)["messages"][1:])
+
+
+@pytest.mark.parametrize("writer", ["orjson", "python", "odd-spacing"])
+def test_appended_elements_that_are_not_all_objects_are_left_to_the_whole_parse(writer):
+    """A string or an array among the new elements, or an object with more candidate ends than
+    OBJECT_TRIES, gives None: the caller then parses the rest of the line with them."""
+    for elements in ([{"a": 1}, {"b": "x"}, "text"], [{"a": 1}, [{"b": 2}]],
+                     [{"a": 1}, {"c": "}, {" * splice.OBJECT_TRIES}]):
+        line = WRITERS[writer]({"messages": elements})
+        start = Splicer()._array_start(line, splice.KEY, 0, len(line))
+        assert splice._appended(line, _element_offsets(line, start)[1][0]) is None

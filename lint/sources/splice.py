@@ -37,7 +37,9 @@ recognise without serialising them again.
 Where a line's array ends is found from its *new* elements only. An object (a message, a tool
 definition) ends at a "}" followed by the next element or the "]": the first such "}" up to
 which the bytes parse as one whole value (orjson, which refuses trailing bytes; JSON is read left
-to right, so the line's own parse reads that same value there). Any other element is written
+to right, so the line's own parse reads that same value there). When every new element of a
+spliced line is an object, each is parsed so, once, and the rest of the line is parsed with the
+array closed right after the marker. Any other element is written
 again from its parsed value the way the log writes (compact, or Python's spaced and escaped JSON:
 whichever matched last) and compared with the line's bytes; an element written some other way is
 scanned (strings skipped by a regular expression, brackets counted). The cost per line follows
@@ -87,6 +89,7 @@ _OPEN = frozenset(b"[{")
 # Where an object that is an array's element may end: a "}" before the next object, or before the "]".
 _NEXT_OBJECT = re.compile(rb"\}(?=[ \t\r\n]*,[ \t\r\n]*\{)")
 _ARRAY_END = re.compile(rb"\}(?=[ \t\r\n]*\])")
+_APPENDED_END = re.compile(rb"\}(?=[ \t\r\n]*(?:,[ \t\r\n]*\{|\]))")  # (either)
 OBJECT_TRIES = 4  # candidate ends parsed per object before it is written again instead
 _DELIMITED = (b"{", b"[", b'"')  # values whose text is no prefix of another value's
 
@@ -194,11 +197,15 @@ class Splicer:
                 # in the rest: cut out there too.)
                 sites: list[tuple] = []
                 head, absent = self._cut(line, 0, start, sites, BEFORE)
-                rest = self._cut(line, cut, len(line), sites, absent)[0]  # (the keys not found before)
+                # The new elements, when they are objects (messages), are parsed one by one where
+                # they end (see _appended); the rest is parsed with the "]" right after the marker.
+                added = _appended(line, cut) if line[cut] == 0x2C else None
+                after = cut if added is None else added[1]
+                rest = self._cut(line, after, len(line), sites, absent)[0]  # (the keys not found before)
                 found = self._parse_marked(head + self.marker_json + rest, sites)
                 if found is not None:
                     obj, values = found
-                    values[0:1] = seen.values[:k]
+                    values[0:1] = seen.values[:k] if added is None else [*seen.values[:k], *added[0]]
                     if k == seen.count or (k == seen.count - 1 and len(values) > seen.count):
                         # the line continues that one, perhaps with its last message changed (a
                         # cache marker that moves on to the new last message): it takes its place
@@ -210,7 +217,7 @@ class Splicer:
                     if line[cut] == 0x5D:  # "]": no element after the repeated ones
                         end, commas = cut, seen.commas[: k - 1]
                     else:
-                        end, more = self._ends(line, cut + 1, values, k)
+                        end, more = self._ends(line, cut + 1, values, k) if added is None else added[1:]
                         commas = [*seen.commas[: k - 1], cut - start, *(c - start for c in more)]
                     self._remember(opening, line, start, end, commas, values)
                     return obj
@@ -463,6 +470,45 @@ def _array_at(line: bytes, key: bytes, i: int, n: int) -> int:
     while j < n and line[j] in _WS:
         j += 1
     return j + 1 if j < n and line[j] == 0x5B else -1  # "["
+
+
+def _appended(line: bytes, cut: int) -> tuple[list[Any], int, list[int]] | None:
+    """(values, offset of the "]", offsets of the commas between them) of the elements after the
+    comma at ``cut`` up to the array's end, each parsed on its own where it ends (as in
+    :func:`_object_end`: the first "}" before "," and "{", or before "]", up to which the bytes
+    parse as one whole value); None unless every one is an object found so. Each new byte is then
+    parsed once, and the caller parses the rest of the line with the array closed after its marker;
+    together that is exactly the line's own parse, for the same reason as in :func:`_object_end`."""
+    view = memoryview(line)
+    n = len(line)
+    values: list[Any] = []
+    commas: list[int] = []
+    pos = cut + 1
+    while True:
+        while pos < n and line[pos] in _WS:
+            pos += 1
+        if pos >= n or line[pos] != 0x7B:  # "{"
+            return None
+        found = _APPENDED_END.finditer(line, pos)
+        for _ in range(OBJECT_TRIES):
+            m = next(found, None)
+            if m is None:
+                return None
+            end = m.start() + 1
+            try:
+                values.append(orjson.loads(view[pos:end]))
+            except orjson.JSONDecodeError:
+                continue
+            break
+        else:
+            return None
+        pos = end
+        while line[pos] in _WS:  # (the pattern saw "," or "]" after the whitespace)
+            pos += 1
+        if line[pos] == 0x5D:  # "]"
+            return values, pos, commas
+        commas.append(pos)
+        pos += 1
 
 
 def _object_end(line: bytes, view: memoryview, pos: int, last: bool) -> int:
