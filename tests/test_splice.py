@@ -1100,7 +1100,7 @@ def _tricky_elements(tricky: int) -> list:
         ]},
         "a string }, {",
         [7, {"a": "}]"}],
-        {"nested": {"deep": [{"x": {}}, {"y": [{}]}]}},
+        {"role": "user", "nested": {"deep": [{"x": {}}, {"y": [{}]}]}},
         {"role": "tool", "content": "x}, {" * tricky, "extra": [{"k": "}]"}]},
     ]
 
@@ -1179,9 +1179,14 @@ def test_appended_objects_are_parsed_one_by_one_where_they_end(writer, tricky):
     line = WRITERS[writer]({"messages": elements, "after": {"k": [{"v": "}]"}]}})
     start = Splicer()._array_start(line, splice.KEY, 0, len(line))
     end, commas = _element_offsets(line, start)
-    values, got_end, got_commas = splice._appended(line, commas[0])
+    # (told how an element begins and what follows the array, as an earlier line of the log would)
+    head, after = line[commas[-1] + 1 :].lstrip()[: splice.AFTER], line[end : end + splice.AFTER]
+    values, got_end, got_commas = splice._appended(line, commas[0], head, after)
     assert (got_end, got_commas) == (end, commas[1:])
     assert_same(values, orjson.loads(line)["messages"][1:])
+    # told otherwise (a log whose lines differ there): None, and the caller parses the rest whole
+    assert splice._appended(line, commas[0], head, b"]}") is None
+    assert splice._appended(line, commas[0], b'{"x"', after) is None
 
 
 @pytest.mark.parametrize("writer", ["orjson", "python", "odd-spacing"])
@@ -1192,4 +1197,5 @@ def test_appended_elements_that_are_not_all_objects_are_left_to_the_whole_parse(
                      [{"a": 1}, {"c": "}, {" * splice.OBJECT_TRIES}]):
         line = WRITERS[writer]({"messages": elements})
         start = Splicer()._array_start(line, splice.KEY, 0, len(line))
-        assert splice._appended(line, _element_offsets(line, start)[1][0]) is None
+        end, commas = _element_offsets(line, start)
+        assert splice._appended(line, commas[0], b"{", line[end:]) is None

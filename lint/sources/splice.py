@@ -89,7 +89,11 @@ _OPEN = frozenset(b"[{")
 # Where an object that is an array's element may end: a "}" before the next object, or before the "]".
 _NEXT_OBJECT = re.compile(rb"\}(?=[ \t\r\n]*,[ \t\r\n]*\{)")
 _ARRAY_END = re.compile(rb"\}(?=[ \t\r\n]*\])")
-_APPENDED_END = re.compile(rb"\}(?=[ \t\r\n]*(?:,[ \t\r\n]*\{|\]))")  # (either)
+# Either (a "]" is captured: what follows it must be what followed the array on the earlier line)
+_APPENDED_END = re.compile(rb"\}[ \t\r\n]*(?:,[ \t\r\n]*(\{)|(\]))")
+# Bytes remembered after an array's "]" ('], "tools"') and at the start of its last element
+# ('{"role":'): what tells the end of a message from the end of a list or object nested in it
+AFTER = 8
 OBJECT_TRIES = 4  # candidate ends parsed per object before it is written again instead
 _DELIMITED = (b"{", b"[", b'"')  # values whose text is no prefix of another value's
 
@@ -134,12 +138,15 @@ _WRITERS = (orjson.dumps, _spaced, _spaced_raw, _compact_escaped)
 class _Seen:
     """One earlier line's array: its content's bytes, the offsets (in ``data``) of the commas
     between its elements, and the values parsed from them (the list the request body holds;
-    ``count`` guards against it having changed length since)."""
+    ``count`` guards against it having changed length since), and the bytes from its "]" on
+    (``AFTER`` of them)."""
 
-    __slots__ = ("data", "commas", "values", "count", "held", "used")
+    __slots__ = ("data", "commas", "values", "count", "held", "used", "after", "head")
 
-    def __init__(self, data: memoryview, commas: list[int], values: list[Any], held: int, used: int) -> None:
+    def __init__(self, data: memoryview, commas: list[int], values: list[Any], held: int, used: int,
+                 after: bytes, head: bytes) -> None:
         self.data, self.commas, self.values, self.count = data, commas, values, len(values)
+        self.after, self.head = after, head
         self.held = held  # the bytes kept alive: the whole line ``data`` is a view of
         self.used = used  # the number of the line that last used it (or was it)
 
@@ -199,7 +206,7 @@ class Splicer:
                 head, absent = self._cut(line, 0, start, sites, BEFORE)
                 # The new elements, when they are objects (messages), are parsed one by one where
                 # they end (see _appended); the rest is parsed with the "]" right after the marker.
-                added = _appended(line, cut) if line[cut] == 0x2C else None
+                added = _appended(line, cut, seen.head, seen.after) if line[cut] == 0x2C else None
                 after = cut if added is None else added[1]
                 rest = self._cut(line, after, len(line), sites, absent)[0]  # (the keys not found before)
                 found = self._parse_marked(head + self.marker_json + rest, sites)
@@ -380,6 +387,7 @@ class Splicer:
         """Keep ``line[start:end]`` (an array's content, ``values`` parsed) for the next lines."""
         if end < 0 or len(commas) + 1 != len(values):
             return
+        after = line[end : end + AFTER]
         while end > start and line[end - 1] in _WS:
             end -= 1
         n = end - start
@@ -388,7 +396,11 @@ class Splicer:
         candidates = self.seen.get(opening)
         if candidates is None:
             candidates = self.seen[opening] = []
-        seen = _Seen(memoryview(line)[start:end], commas, values, len(line), self.lines)  # (a view: no copy)
+        last = start + commas[-1] + 1 if commas else start
+        while line[last] in _WS:
+            last += 1
+        seen = _Seen(memoryview(line)[start:end], commas, values, len(line), self.lines,  # (a view: no copy)
+                     after, line[last : last + AFTER])
         candidates.append(seen)
         self.order[seen] = opening
         self.bytes += len(line)
@@ -472,11 +484,13 @@ def _array_at(line: bytes, key: bytes, i: int, n: int) -> int:
     return j + 1 if j < n and line[j] == 0x5B else -1  # "["
 
 
-def _appended(line: bytes, cut: int) -> tuple[list[Any], int, list[int]] | None:
+def _appended(line: bytes, cut: int, head: bytes, after: bytes) -> tuple[list[Any], int, list[int]] | None:
     """(values, offset of the "]", offsets of the commas between them) of the elements after the
     comma at ``cut`` up to the array's end, each parsed on its own where it ends (as in
-    :func:`_object_end`: the first "}" before "," and "{", or before "]", up to which the bytes
-    parse as one whole value); None unless every one is an object found so. Each new byte is then
+    :func:`_object_end`: the first "}" before "," and ``head``, how the earlier line's last element
+    began, or before "]" and ``after``, what followed its array, up to which the bytes parse as one
+    whole value: so a "}" that ends a list or object nested in a message is passed over without a
+    parse); None unless every one is an object found so. Each new byte is then
     parsed once, and the caller parses the rest of the line with the array closed after its marker;
     together that is exactly the line's own parse, for the same reason as in :func:`_object_end`."""
     view = memoryview(line)
@@ -489,16 +503,19 @@ def _appended(line: bytes, cut: int) -> tuple[list[Any], int, list[int]] | None:
             pos += 1
         if pos >= n or line[pos] != 0x7B:  # "{"
             return None
-        found = _APPENDED_END.finditer(line, pos)
-        for _ in range(OBJECT_TRIES):
-            m = next(found, None)
-            if m is None:
-                return None
+        tries = OBJECT_TRIES
+        for m in _APPENDED_END.finditer(line, pos):
+            brace, bracket = m.start(1), m.start(2)
+            if not (line.startswith(head, brace) if brace >= 0 else line.startswith(after, bracket)):
+                continue  # (no element begins, or the array does not end, as on the earlier line)
             end = m.start() + 1
             try:
                 values.append(orjson.loads(view[pos:end]))
             except orjson.JSONDecodeError:
-                continue
+                tries -= 1
+                if tries:
+                    continue
+                return None
             break
         else:
             return None
