@@ -1199,3 +1199,28 @@ def test_appended_elements_that_are_not_all_objects_are_left_to_the_whole_parse(
         start = Splicer()._array_start(line, splice.KEY, 0, len(line))
         end, commas = _element_offsets(line, start)
         assert splice._appended(line, commas[0], b"{", line[end:]) is None
+
+
+def test_marked_arrays_are_found_where_they_were_and_elsewhere():
+    """The marked arrays are looked for first where they were on the last line; a line of another
+    shape (the messages deeper, a tool list added, the messages key twice) is still exact."""
+    s = Splicer()
+    history = conversation(3)
+    shapes = [
+        lambda h, t: envelope(h, t),
+        lambda h, t: {"wrapped": envelope(h, t)},  # the same arrays one object deeper
+        lambda h, t: {**envelope(h, t), "request": {**envelope(h, t)["request"], "tools": TOOLS}},
+        lambda h, t: envelope(h, t),
+    ]
+    for turn, shape in enumerate(shapes * 2):
+        check(s, orjson.dumps(shape(history, turn)))
+        history = [*history, message(len(history))]
+    assert s.spliced >= 6
+    # the messages key twice in one object: orjson keeps the last array, not the one cut (which
+    # repeats the last line's messages), so the marker is nowhere and the line is parsed whole
+    last = orjson.dumps(envelope(history, 9))
+    twice = last.replace(b',"temperature":', b',"messages":[1],"temperature":', 1)
+    whole = s.whole
+    assert check(s, twice)["request"]["messages"] == [1]
+    assert s.whole == whole + 1
+    check(s, orjson.dumps(envelope(history, 10)))

@@ -155,7 +155,7 @@ class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
     __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "lines", "spliced", "whole", "writers", "before",
-                 "markers", "places")
+                 "markers", "places", "names", "paths")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
@@ -172,7 +172,11 @@ class Splicer:
         # The arrays a request sends before its messages, the same on every turn (tool definitions,
         # a system prompt as blocks): per key, the latest few, as (bytes, values).
         self.before: dict[bytes, list[tuple[bytes, list[Any]]]] = {key: [] for key in BEFORE}
-        self.markers = {key: orjson.dumps(f"{self.marker}-{key[1:-2].decode()}") for key in BEFORE}
+        self.names = {key: f"{self.marker}-{key[1:-2].decode()}" for key in BEFORE}
+        self.markers = {key: orjson.dumps(name) for key, name in self.names.items()}
+        # Per marker, the keys that led to its array on the last line it was found: looked at first
+        # (an agent's lines have the same shape), then the parsed line is searched.
+        self.paths: dict[str, tuple[str, ...]] = {}
         # Per key, where it was on the last few lines: the requests of one agent have the same
         # head, so their keys are at the same offsets (looked at before searching the line).
         self.places: dict[bytes, list[int]] = {key: [] for key in (KEY, *BEFORE)}
@@ -300,13 +304,12 @@ class Splicer:
             obj = orjson.loads(stub)
         except orjson.JSONDecodeError:
             return None
-        if not before:
-            values = _find_marked(obj, self.marker, 0)
-            return None if values is None else (obj, values)
-        names = [self.marker, *(f"{self.marker}-{site[2][1:-2].decode()}" for site in before)]
-        found = _find_all_marked(obj, names)
+        names = [self.marker, *(self.names[site[2]] for site in before)]
+        found = self._marked(obj, names)
         if found is None:
             return None
+        if not before:
+            return obj, found[self.marker]
         for name, (line, start, key, repeated) in zip(names[1:], before):
             values = found[name]
             if repeated is not None:  # the very same array as an earlier line's: its values again
@@ -322,6 +325,22 @@ class Splicer:
                 if len(kept) > PER_BEFORE:
                     del kept[0]
         return obj, found[self.marker]
+
+    def _marked(self, obj: Any, names: list[str]) -> dict[str, list[Any]] | None:
+        """The array each marker heads in the parsed stub ``obj`` (see :func:`_find_all_marked`),
+        each looked for first where it was on the last line. That is exact: each marker is written
+        into the stub once, so one array at most can begin with it, wherever it is found."""
+        paths = self.paths
+        found: dict[str, list[Any]] = {}
+        for name in names:
+            node = obj
+            for key in paths.get(name, (None,)):
+                node = node.get(key) if type(node) is dict else None
+            if type(node) is not list or not node or node[0] != name or type(node[0]) is not str:
+                found = _find_all_marked(obj, names, paths)  # (and the paths to them, for the next line)
+                break
+            found[name] = node
+        return found
 
     def _array_start(self, line: bytes, key: bytes, lo: int, hi: int) -> int:
         """Offset just after the ``[`` of an array of ``key`` between ``lo`` and ``hi`` (-1 when
@@ -571,34 +590,22 @@ def _value_end(line: bytes, pos: int) -> int:
     return -1
 
 
-def _find_all_marked(obj: Any, names: list[str]) -> dict[str, list[Any]] | None:
+def _find_all_marked(obj: Any, names: list[str], paths: dict[str, tuple[str, ...]]) -> dict[str, list[Any]] | None:
     """The array each marker heads (arrays inside objects only, at most MAX_DEPTH deep); None
-    unless every marker is found, each exactly once."""
+    unless every marker is found, each exactly once. ``paths`` gets the keys that lead to each."""
     found: dict[str, list[Any]] = {}
-    stack = [(obj, 0)]
+    stack: list[tuple[Any, tuple[str, ...]]] = [(obj, ())]
     while stack:
-        node, depth = stack.pop()
+        node, path = stack.pop()
         if isinstance(node, list):
             if node and type(node[0]) is str and node[0] in names:
                 if node[0] in found:
                     return None
                 found[node[0]] = node
+                paths[node[0]] = path
             continue
-        if isinstance(node, dict) and depth < MAX_DEPTH:
-            for value in node.values():
+        if isinstance(node, dict) and len(path) < MAX_DEPTH:
+            for key, value in node.items():
                 if isinstance(value, (list, dict)):
-                    stack.append((value, depth + 1))
+                    stack.append((value, (*path, key)))
     return found if len(found) == len(names) else None
-
-
-def _find_marked(node: Any, marker: str, depth: int) -> list[Any] | None:
-    """The array (inside objects only, at most MAX_DEPTH deep) whose first element is ``marker``."""
-    if isinstance(node, list):
-        return node if node and node[0] == marker and type(node[0]) is str else None
-    if isinstance(node, dict) and depth < MAX_DEPTH:
-        for value in node.values():
-            if isinstance(value, (list, dict)):
-                found = _find_marked(value, marker, depth + 1)
-                if found is not None:
-                    return found
-    return None
