@@ -1224,3 +1224,22 @@ def test_marked_arrays_are_found_where_they_were_and_elsewhere():
     assert check(s, twice)["request"]["messages"] == [1]
     assert s.whole == whole + 1
     check(s, orjson.dumps(envelope(history, 10)))
+
+
+@pytest.mark.parametrize("writer, parsed", [("orjson", False), ("python-compact", True), ("python", True)])
+def test_ends_are_found_the_way_that_worked_last(monkeypatch, writer, parsed):
+    """A log orjson wrote has its elements' ends found by writing them again with orjson (the
+    cheapest there); in a log written otherwise, parsing up to an object's end comes first and the
+    new messages of a spliced line are parsed one by one."""
+    calls = []
+    real = splice._appended
+    monkeypatch.setattr(splice, "_appended", lambda *a: calls.append(a) or real(*a))
+    s = Splicer()
+    history = conversation(2)
+    for turn in range(5):
+        check(s, WRITERS[writer](envelope(history, turn)))
+        history = [*history, message(len(history))]
+    assert (s.writers[0] is splice._PARSE) == parsed
+    assert len(calls) == (4 if parsed else 0)
+    assert counts(s) == (1, 4)
+
