@@ -132,10 +132,8 @@ def _compact_escaped(value: Any) -> bytes:
 
 
 # How logs are commonly written: orjson / JSON.stringify / Go (compact, raw UTF-8), Python's json.
-# _PARSE stands for finding an object's end by parsing (_object_end): cheaper than writing it again
-# with the standard library's encoder, dearer than orjson's compact writing.
-_PARSE = None
-_WRITERS = (orjson.dumps, _PARSE, _spaced, _spaced_raw, _compact_escaped)
+_ORJSON = orjson.dumps
+_WRITERS = (_ORJSON, _spaced, _spaced_raw, _compact_escaped)
 
 
 class _Seen:
@@ -171,7 +169,7 @@ class Splicer:
         self.lines = 0
         self.spliced = 0  # lines parsed in part (for tests and the benchmark)
         self.whole = 0
-        self.writers = list(_WRITERS)  # the one that found this log's last element's end first
+        self.writers = list(_WRITERS)  # the one that wrote this log's last element first
         # The arrays a request sends before its messages, the same on every turn (tool definitions,
         # a system prompt as blocks): per key, the latest few, as (bytes, values).
         self.before: dict[bytes, list[tuple[bytes, list[Any]]]] = {key: [] for key in BEFORE}
@@ -214,7 +212,7 @@ class Splicer:
                 # The new elements, when they are objects (messages), are parsed one by one where
                 # they end (see _appended); the rest is parsed with the "]" right after the marker.
                 added = None
-                if line[cut] == 0x2C and self.writers[0] is _PARSE:  # (a log that orjson did not write)
+                if line[cut] == 0x2C and self.writers[0] is not _ORJSON:  # (see _element_end)
                     added = _appended(line, cut, seen.head, seen.after)
                 after = cut if added is None else added[1]
                 rest = self._cut(line, after, len(line), sites, absent)[0]  # (the keys not found before)
@@ -283,27 +281,26 @@ class Splicer:
         return -1, commas
 
     def _element_end(self, line: bytes, view: memoryview, pos: int, value: Any, last: bool) -> int:
-        """Offset just after the element ``value`` that starts at ``pos`` (-1 when not found): by
-        the way that found the last element's end, else the others in turn (see _WRITERS)."""
+        """Offset just after the element ``value`` that starts at ``pos`` (-1 when not found).
+
+        In a log orjson wrote (its last element was), the element is written again with orjson,
+        the cheapest way there; otherwise an object is parsed up to where it ends (cheaper than
+        the standard library's encoder). Else the writers are tried, the one that matched last
+        first, and then the element is scanned."""
         writers = self.writers
+        if line[pos] == 0x7B and writers[0] is not _ORJSON:  # "{": a message, a tool definition
+            end = _object_end(line, view, pos, last)
+            if end > 0:
+                return end
         for w, write in enumerate(writers):
-            if write is _PARSE:
-                if line[pos] != 0x7B:  # "{": only an object (a message, a tool definition)
-                    continue
-                end = _object_end(line, view, pos, last)
-                if end < 0:
-                    continue
-            else:
-                try:
-                    text = write(value)
-                except (TypeError, ValueError, RecursionError):  # (nesting deeper than the writer goes)
-                    continue
-                if text[:1] not in _DELIMITED or not line.startswith(text, pos):
-                    continue
-                end = pos + len(text)
-            if w:
-                writers.insert(0, writers.pop(w))
-            return end
+            try:
+                text = write(value)
+            except (TypeError, ValueError, RecursionError):  # (nesting deeper than the writer goes)
+                continue
+            if text[:1] in _DELIMITED and line.startswith(text, pos):
+                if w:
+                    writers.insert(0, writers.pop(w))
+                return pos + len(text)
         return _value_end(line, pos)
 
     def _parse_marked(self, stub: bytes, before: list[tuple]) -> tuple[Any, list[Any]] | None:
