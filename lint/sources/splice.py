@@ -34,16 +34,17 @@ found inside a new message leaves its marker where it is not looked for, and the
 whole). The request then holds the very same tool objects as before, which the normalisers
 recognise without serialising them again.
 
-Where a line's array ends is found from its *new* elements only. An object (a message, a tool
-definition) ends at a "}" followed by the next element or the "]": the first such "}" up to
-which the bytes parse as one whole value (orjson, which refuses trailing bytes; JSON is read left
-to right, so the line's own parse reads that same value there). When every new element of a
-spliced line is an object, each is parsed so, once, and the rest of the line is parsed with the
-array closed right after the marker. Any other element is written
-again from its parsed value the way the log writes (compact, or Python's spaced and escaped JSON:
-whichever matched last) and compared with the line's bytes; an element written some other way is
-scanned (strings skipped by a regular expression, brackets counted). The cost per line follows
-what the line adds, not its length.
+Where a line's array ends is found from its *new* elements only. In a log orjson wrote (as its
+last element showed), each is written again with orjson and compared with the line's bytes:
+the cheapest way there. Otherwise an object (a message, a tool definition) ends at a "}"
+followed by the next element or the "]": the first such "}" up to which the bytes parse as one
+whole value (orjson, which refuses trailing bytes; JSON is read left to right, so the line's own
+parse reads that same value there). When every new element of a spliced line is an object, each
+is parsed so, once, and the rest of the line is parsed with the array closed right after the
+marker. Any other element is written again from its parsed value the way the log writes
+(compact, or Python's spaced and escaped JSON: whichever matched last) and compared with the
+line's bytes; an element written some other way is scanned (strings skipped by a regular
+expression, brackets counted). The cost per line follows what the line adds, not its length.
 
 Memory: the lines the remembered arrays are views of hold at most ``MAX_BYTES`` (8 MiB); when
 that is reached, the array used longest ago goes first, whatever its opening (the first
@@ -254,11 +255,11 @@ class Splicer:
         ``pos`` on), -1 when not found; ``pos`` is where element ``values[first]`` starts (or the
         whitespace before it).
 
-        An object's extent is found by parsing the line's bytes up to where it may end
-        (:func:`_object_end`). Any other element, or an object not found so, is written again
-        from its parsed value the way the log was written (compact or spaced JSON, escaped or raw
-        UTF-8: whichever matched last) and the line must hold exactly those bytes there; an
-        element written some other way is scanned."""
+        Each element's extent is found by :meth:`_element_end`: written again from its parsed
+        value the way the log was written (compact or spaced JSON, escaped or raw UTF-8:
+        whichever matched last), the line holding exactly those bytes there, or, for an object in
+        a log orjson did not write, by parsing the line's bytes up to where it may end
+        (:func:`_object_end`); an element found neither way is scanned."""
         commas: list[int] = []
         n = len(line)
         last = len(values) - 1
