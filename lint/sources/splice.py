@@ -140,8 +140,8 @@ _WRITERS = (_ORJSON, _spaced, _spaced_raw, _compact_escaped)
 class _Seen:
     """One earlier line's array: its content's bytes, the offsets (in ``data``) of the commas
     between its elements, and the values parsed from them (the list the request body holds;
-    ``count`` guards against it having changed length since), and the bytes from its "]" on
-    (``AFTER`` of them)."""
+    ``count`` guards against it having changed length since), the bytes from its "]" on and the
+    first bytes of its last element (``AFTER`` of each: see _appended)."""
 
     __slots__ = ("data", "commas", "values", "count", "held", "used", "after", "head")
 
