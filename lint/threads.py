@@ -312,8 +312,7 @@ class ThreadTracker:
         if bucket is None:
             bucket = self.by_shape[key] = _Shape()
         bucket.numbers.add(t.number)
-        lengths = bucket.lengths
-        lengths[t.length] = lengths.get(t.length, 0) + 1
+        bucket.count(t.length, 1)
 
     def _unindex_shape(self, t: Thread) -> None:
         """(with the shape and length ``t`` had when it was indexed)"""
@@ -322,11 +321,7 @@ class ThreadTracker:
         if bucket is None or t.number not in bucket.numbers:
             return
         bucket.numbers.discard(t.number)
-        left = bucket.lengths[t.length] - 1
-        if left:
-            bucket.lengths[t.length] = left
-        else:
-            del bucket.lengths[t.length]
+        bucket.count(t.length, -1)
         if not bucket.numbers:
             del self.by_shape[key]
 
@@ -371,13 +366,9 @@ class ThreadTracker:
                 t.shape, t.length = shape, length
                 self._index_shape(t)
             elif length != t.length:  # (the usual turn: same shape, more messages)
-                lengths = self.by_shape[(t.partition, shape)].lengths
-                left = lengths[t.length] - 1
-                if left:
-                    lengths[t.length] = left
-                else:
-                    del lengths[t.length]
-                lengths[length] = lengths.get(length, 0) + 1
+                bucket = self.by_shape[(t.partition, shape)]
+                bucket.count(t.length, -1)
+                bucket.count(length, 1)
                 t.length = length
         t.canons = canons
         self.bytes -= t.size
@@ -680,6 +671,14 @@ class _Shape:
     def __init__(self) -> None:
         self.numbers: set[int] = set()
         self.lengths: dict[int, int] = {}  # messages in the last turn -> threads with that many
+
+    def count(self, length: int, change: int) -> None:
+        """One thread more (``change`` 1) or fewer (-1) with ``length`` messages."""
+        left = self.lengths.get(length, 0) + change
+        if left:
+            self.lengths[length] = left
+        else:
+            del self.lengths[length]
 
 
 def _add(index: dict[bytes, int | set[int]], h: bytes, number: int) -> None:
