@@ -274,7 +274,7 @@ class Splicer:
                 pos += 1
             c = line[pos] if pos < n else -1
             if c == 0x5D:
-                return (pos, commas) if i == len(values) - 1 else (-1, commas)
+                return (pos, commas) if i == last else (-1, commas)
             if c != 0x2C:
                 return -1, commas
             commas.append(pos)
@@ -531,22 +531,10 @@ def _appended(line: bytes, cut: int, head: bytes, after: bytes) -> tuple[list[An
             pos += 1
         if pos >= n or line[pos] != 0x7B:  # "{"
             return None
-        tries = OBJECT_TRIES
-        for m in _APPENDED_END.finditer(line, pos):
-            brace, bracket = m.start(1), m.start(2)
-            if not (line.startswith(head, brace) if brace >= 0 else line.startswith(after, bracket)):
-                continue  # (no element begins, or the array does not end, as on the earlier line)
-            end = m.start() + 1
-            try:
-                values.append(orjson.loads(view[pos:end]))
-            except orjson.JSONDecodeError:
-                tries -= 1
-                if tries:
-                    continue
-                return None
-            break
-        else:
+        end, value = _whole_object(line, view, pos, _APPENDED_END, (head, after))
+        if end < 0:
             return None
+        values.append(value)
         pos = end
         while line[pos] in _WS:  # (the pattern saw "," or "]" after the whitespace)
             pos += 1
@@ -565,18 +553,29 @@ def _object_end(line: bytes, view: memoryview, pos: int, last: bool) -> int:
     read left to right without looking back, so where those bytes are one whole value, the line's
     own parse reads that same value there and goes on after it. A "}" inside a string or a nested
     value fails the parse, and the next candidate is tried."""
-    found = (_ARRAY_END if last else _NEXT_OBJECT).finditer(line, pos)
-    for _ in range(OBJECT_TRIES):
-        m = next(found, None)
-        if m is None:
-            return -1
+    return _whole_object(line, view, pos, _ARRAY_END if last else _NEXT_OBJECT)[0]
+
+
+def _whole_object(line: bytes, view: memoryview, pos: int, ends: re.Pattern[bytes],
+                  expected: tuple[bytes, bytes] | None = None) -> tuple[int, Any]:
+    """(end, value) of the first "}" that ``ends`` finds from ``pos`` on, up to which the bytes
+    parse as one whole value; (-1, None) when none does within ``OBJECT_TRIES`` parses. With
+    ``expected`` (_APPENDED_END's groups: how the next element begins, what follows the array's
+    "]"), a "}" not followed so is passed over without a parse."""
+    tries = OBJECT_TRIES
+    for m in ends.finditer(line, pos):
+        if expected is not None:
+            brace = m.start(1)
+            if not (line.startswith(expected[0], brace) if brace >= 0 else line.startswith(expected[1], m.start(2))):
+                continue
         end = m.start() + 1
         try:
-            orjson.loads(view[pos:end])
+            return end, orjson.loads(view[pos:end])
         except orjson.JSONDecodeError:
-            continue
-        return end
-    return -1
+            tries -= 1
+            if not tries:
+                break
+    return -1, None
 
 
 def _value_end(line: bytes, pos: int) -> int:
