@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import os
 from bisect import bisect_left, bisect_right
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from prefixlint.cache.simulator import ScaledTotals, TurnCache
+from prefixlint.cache.simulator import ScaledTotals, TurnCache, first_at_least
 from prefixlint.cache.tables import load_tables
 
 CASES = [
@@ -43,6 +46,39 @@ def test_scaled_totals_behave_like_the_list(totals: list[int], scale: float) -> 
         assert (value in lazy) == (value in expected)
     assert [a == b for a, b in zip(lazy, expected)] == [True] * len(expected)
     assert [c * 1.5 for c in lazy] == [c * 1.5 for c in expected]
+
+
+@pytest.mark.parametrize(("totals", "scale"), CASES)
+def test_first_at_least_is_bisect_left_of_the_items(totals: list[int], scale: float) -> None:
+    expected = [int(scale * n) for n in totals]
+    lazy = ScaledTotals(totals, scale)
+    for value in sorted({0, 1, 2**45, 2**60, *expected, *(e + 1 for e in expected), *(e - 1 for e in expected)}):
+        assert lazy.first_at_least(value) == bisect_left(expected, value), value
+        assert first_at_least(lazy, value) == bisect_left(expected, value)
+        assert first_at_least(expected, value) == bisect_left(expected, value)
+
+
+@settings(max_examples=200, deadline=None, derandomize=not os.environ.get("HYP_DB"))
+@given(
+    st.lists(st.integers(0, 2**53), max_size=40).map(sorted),
+    st.floats(min_value=1e-6, max_value=1e6, allow_nan=False),
+    st.integers(0, 2**54),
+)
+@example([3, 3, 6, 9, 12], 1 / 3, 3)  # scale * n lands just below a whole number
+@example([10, 29, 30, 31], 0.1, 3)
+@example([7, 254700, 254701], 1.4, 356580)  # x / scale lies above 254700, whose item is x: one step back
+@example([7, 10665, 10666], 1.4, 14931)  # x / scale lies at or below 10665, whose item is below x: one step on
+@example([2**53 - 1, 2**53], 0.999999999, 2**53 - 2)
+def test_first_at_least_matches_bisect_left_at_rounding_edges(totals: list[int], scale: float, value: int) -> None:
+    expected = [int(scale * n) for n in totals]
+    assert ScaledTotals(totals, scale).first_at_least(value) == bisect_left(expected, value)
+
+
+@pytest.mark.parametrize("scale", [0.0, -0.5])
+def test_first_at_least_without_ordered_items_bisects_them_as_they_are(scale: float) -> None:
+    lazy = ScaledTotals([1, 5, 9], scale)
+    for value in (-10, 0, 3, 10):
+        assert lazy.first_at_least(value) == bisect_left(lazy, value)
 
 
 def test_scaled_totals_differ_from_other_lists_and_non_lists() -> None:

@@ -12,10 +12,9 @@ Source: reference/caching-rules.md (OpenAI prompt caching guide).
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import TYPE_CHECKING
 
-from prefixlint.cache.simulator import last_reply
+from prefixlint.cache.simulator import first_at_least, last_reply
 from prefixlint.model import Prompt
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def simulate(
     best = -1
     replied = last_reply(prompt)
     # the first prefix of the minimum length (cum never decreases): shorter ones are not cached
-    cacheable = bisect_left(cum, pricing.min_tokens)
+    cacheable = first_at_least(cum, pricing.min_tokens)
     for j in range(len(chain) - 1, cacheable - 1, -1):
         state, entry = sim.probe(chain[j], now)
         if state == "pending" and j < replied:

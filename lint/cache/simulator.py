@@ -19,6 +19,7 @@ Assumptions (documented, and stated in the output as estimates):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,21 @@ class ScaledTotals(Sequence[int]):
         if isinstance(index, slice):
             return list(map(_TRUNC, map(mul, repeat(self.scale), self.totals[index])))
         return int(self.scale * self.totals[index])
+
+    def first_at_least(self, x: int) -> int:
+        """``bisect_left(self, x)``: the first index whose item is at least ``x`` (the items never
+        decrease), found by a bisection of ``totals`` in C and a step or two over its items,
+        instead of a ``__getitem__`` call per bisection step."""
+        scale, totals = self.scale, self.totals
+        if not 0.0 < scale < float("inf"):  # (the items would not be ordered: bisect them as they are)
+            return bisect_left(self, x)
+        i = bisect_left(totals, x / scale)  # about there; int(scale * n) >= x decides
+        while i > 0 and int(scale * totals[i - 1]) >= x:
+            i -= 1
+        n = len(totals)
+        while i < n and int(scale * totals[i]) < x:
+            i += 1
+        return i
 
     def __iter__(self) -> Iterator[int]:
         return map(_TRUNC, map(mul, repeat(self.scale), self.totals))
@@ -263,6 +279,11 @@ def parse_time(value: str | None) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def first_at_least(cum: Sequence[int], x: int) -> int:
+    """``bisect_left(cum, x)`` for a turn's running totals (a list or :class:`ScaledTotals`)."""
+    return cum.first_at_least(x) if type(cum) is ScaledTotals else bisect_left(cum, x)
 
 
 def _setting_seed(prompt: Prompt, section: str) -> bytes:
