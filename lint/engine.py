@@ -186,7 +186,12 @@ class Linter:
             turn = _Turn(record, prompt, thread.id, thread.signature, assignment.turn, cache, prev_cache)
             ctx = RequestContext(prompt, thread.id, assignment.turn, cache)
             for rule in self.request_rules:
-                for v in self._guarded(rule, record, self._request_violations, ctx):
+                try:  # (written here, not through _guarded: a call less per rule and request)
+                    found = self._request_violations(rule, ctx)
+                except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+                    self._crashed(rule, record, exc)
+                    continue
+                for v in found:
                     if is_carried(v.pointer):
                         continue  # a block of an earlier request of the chain: reported on that turn
                     key = (thread.number, rule.code, v.pointer, v.key)
@@ -205,7 +210,12 @@ class Linter:
                 for rule in self.pair_rules:
                     if appended and rule.quiet_on_append:
                         continue
-                    for v in self._guarded(rule, record, _check_pair, pair):
+                    try:
+                        found = list(rule.check(pair))
+                    except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+                        self._crashed(rule, record, exc)
+                        continue
+                    for v in found:
                         if rule.once:
                             key = (thread.number, rule.code, v.pointer, v.key)
                             if key in seen:
@@ -228,15 +238,19 @@ class Linter:
         try:
             return list(run_rule(rule, arg))
         except Exception as exc:  # noqa: BLE001 - reported, never a traceback
-            self.diagnostics.append(
-                Diagnostic(record.origin, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
-            )
+            self._crashed(rule, record, exc)
             return []
 
-    def _request_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation] | Iterable[Violation]:
-        """Run a request rule, once per distinct content of the sections it declares it reads."""
+    def _crashed(self, rule: Rule, record: Record, exc: Exception) -> None:
+        self.diagnostics.append(
+            Diagnostic(record.origin, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
+        )
+
+    def _request_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation]:
+        """Run a request rule, once per distinct content of the sections it declares it reads (the
+        list returned is then shared: read it, never change it)."""
         if not rule.reads:
-            return rule.check(ctx)
+            return list(rule.check(ctx))
         derived = ctx.prompt.derived  # the same sections' digest serves every rule of this request
         content = derived.get(("reads", rule.reads))
         if content is None:
@@ -321,10 +335,6 @@ class Linter:
 def _reads_digest(blocks: list[Block]) -> bytes:
     """The identity of the blocks a READS rule reads: their pointers and hashes."""
     return digest(b"".join(b.pointer.encode() + b.hash for b in blocks))
-
-
-def _check_pair(rule: Rule, pair: Pair) -> Iterable[Violation]:
-    return rule.check(pair)
 
 
 def _only_appends(pair: Pair) -> bool:

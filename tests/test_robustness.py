@@ -6,6 +6,7 @@ import copy
 import random
 
 import orjson
+import pytest
 
 from prefixlint import engine
 from prefixlint.rules import RULES
@@ -113,6 +114,31 @@ def test_a_crashing_rule_costs_one_diagnostic_not_the_run(tmp_path, monkeypatch)
     assert [str(d) for d in result.diagnostics] == [
         f"{log}:1: internal error in rule PL999 (always-crashes): KeyError: 'surprise'",
         f"{log}:2: internal error in rule PL999 (always-crashes): KeyError: 'surprise'",
+    ]
+    assert [f.code for f in result.findings] == ["PL401"]
+
+
+@pytest.mark.parametrize("scope", ["request", "pair"])
+@pytest.mark.parametrize("reads", [None, ("system",)])
+def test_a_rule_that_crashes_after_a_violation_reports_nothing_for_that_record(tmp_path, scope, reads):
+    """A generator rule that yields a violation and then raises: the record gets the diagnostic and
+    none of that rule's findings (its violations are collected before any is reported), the other
+    rules still run, for request and pair rules alike."""
+    from prefixlint.model import Violation
+    from prefixlint.rulebase import Rule
+
+    def half(_arg):
+        yield Violation("half a finding", "no fix")
+        raise ValueError("midway")
+
+    broken = Rule("PL998", "crashes-midway", "config", "error", scope, half, "doc", "test",
+                  reads=reads if scope == "request" else None)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(orjson.dumps(ANTHROPIC) + b"\n" + orjson.dumps({**ANTHROPIC, "model": "claude-haiku-4-5"}) + b"\n")
+    result = engine.run([str(log)], [broken, *RULES], engine.Options())
+    lines = [1, 2] if scope == "request" else [2]  # (a pair rule runs from the second turn on)
+    assert [str(d) for d in result.diagnostics] == [
+        f"{log}:{n}: internal error in rule PL998 (crashes-midway): ValueError: midway" for n in lines
     ]
     assert [f.code for f in result.findings] == ["PL401"]
 
