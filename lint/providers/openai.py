@@ -79,11 +79,28 @@ def _chat_message_parts(msg: dict[str, Any], pointer: str) -> list[tuple[bytes, 
     return parts
 
 
-def _settings(body: dict[str, Any], pairs: dict[str, str]) -> dict[str, Setting]:
+def _paths(pairs: dict[str, str]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """(label, pointer, the pointer's keys) of the settings a normaliser reads."""
+    return tuple((label, pointer, tuple(pointer.strip("/").split("/"))) for label, pointer in pairs.items())
+
+
+_CHAT_SETTINGS = _paths({
+    "reasoning_effort": "/reasoning_effort",
+    "prompt_cache_key": "/prompt_cache_key",
+    "prompt_cache_retention": "/prompt_cache_retention",
+})
+_RESPONSES_SETTINGS = _paths({
+    "reasoning.effort": "/reasoning/effort",
+    "prompt_cache_key": "/prompt_cache_key",
+    "prompt_cache_retention": "/prompt_cache_retention",
+})
+
+
+def _settings(body: dict[str, Any], paths: tuple[tuple[str, str, tuple[str, ...]], ...]) -> dict[str, Setting]:
     out: dict[str, Setting] = {}
-    for label, pointer in pairs.items():
+    for label, pointer, tokens in paths:
         node: Any = body
-        for token in pointer.strip("/").split("/"):
+        for token in tokens:
             node = node.get(token) if isinstance(node, dict) else None
         if node is not None:
             out[label] = Setting(label, pointer, node)
@@ -149,14 +166,7 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
 
     _CHAT_HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, True, _chat_message)
 
-    settings = _settings(
-        body,
-        {
-            "reasoning_effort": "/reasoning_effort",
-            "prompt_cache_key": "/prompt_cache_key",
-            "prompt_cache_retention": "/prompt_cache_retention",
-        },
-    )
+    settings = _settings(body, _CHAT_SETTINGS)
     model = body.get("model")
     return Prompt(
         provider="openai", api="chat", model=model if isinstance(model, str) else None,
@@ -226,14 +236,7 @@ def normalize_responses(body: dict[str, Any], record: Record) -> Prompt:
             blocks.append(make_block("messages", pointer, kind, item, parts, msg=i, role=role))
             messages.append(make_message(i, role, pointer, blocks, first))
 
-    settings = _settings(
-        body,
-        {
-            "reasoning.effort": "/reasoning/effort",
-            "prompt_cache_key": "/prompt_cache_key",
-            "prompt_cache_retention": "/prompt_cache_retention",
-        },
-    )
+    settings = _settings(body, _RESPONSES_SETTINGS)
     keys = _keys(body)
     for name in ("previous_response_id", "conversation"):
         value = body.get(name)
