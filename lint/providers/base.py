@@ -463,8 +463,9 @@ def make_block(
     if len(parts) == 1:
         raw, canon = parts[0]
     else:
-        raw = b"\x1f".join([p[0] for p in parts])
-        canon = b"\x1f".join([p[1] for p in parts])
+        raws, canons = zip(*parts)
+        raw = b"\x1f".join(raws)
+        canon = raw if raws == canons else b"\x1f".join(canons)  # (equal parts, item by item: the same bytes)
     h = digest(raw)
     ch = h if canon is raw or canon == raw else digest(canon)
     # (positional: the fields in Block's order)
