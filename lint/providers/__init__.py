@@ -71,15 +71,23 @@ def _looks_bedrock(body: dict[str, Any]) -> bool:
     """Converse content blocks are keyed by kind (``{"text": ...}``, ``{"toolUse": ...}``), never typed."""
     if not body.keys().isdisjoint(_BEDROCK_KEYS):  # (in C)
         return True
-    messages = _list(body.get("messages"))
     # Converse blocks are untyped everywhere: the system prompt and the first and last messages tell
-    ends = messages[:1] + messages[-1:] if len(messages) > 1 else messages
-    lists = [body.get("system")] + [m.get("content") for m in ends if isinstance(m, dict)]
-    for content in lists:
-        if isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and "type" not in block and any(k in block for k in bedrock.CONTENT_KEYS):
-                    return True
+    if _untyped_blocks(body.get("system")):
+        return True
+    messages = body.get("messages")
+    if isinstance(messages, list) and messages:
+        for m in (messages[0], messages[-1]) if len(messages) > 1 else (messages[0],):
+            if isinstance(m, dict) and _untyped_blocks(m.get("content")):
+                return True
+    return False
+
+
+def _untyped_blocks(content: Any) -> bool:
+    """A content list holding a Converse block: an object without "type", keyed by its kind."""
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict) and "type" not in block and any(k in block for k in bedrock.CONTENT_KEYS):
+                return True
     return False
 
 

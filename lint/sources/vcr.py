@@ -314,7 +314,7 @@ def _response_output(response: dict[str, Any]) -> list | None:
     """The output items of a recorded OpenAI Responses reply (a JSON body), so that a request
     chained to it by ``previous_response_id`` is rebuilt with the reply (see prefixlint.chains)."""
     value = response.get("parsed_body", response.get("body"))
-    if isinstance(value, dict) and set(value) <= {"string", "encoding"}:
+    if isinstance(value, dict) and value.keys() <= _STRING_BODY:
         value = value.get("string")
     if isinstance(value, bytes):
         value = _gunzip(value)
@@ -358,7 +358,7 @@ def _request_body(request: dict[str, Any]) -> tuple[Any, int]:
             return _decode(value)
         return (_plain(value) if value is not None else _NO_BODY), 0
     value = request.get("body")
-    if isinstance(value, dict) and set(value) <= {"string", "encoding"}:
+    if isinstance(value, dict) and value.keys() <= _STRING_BODY:
         value = value.get("string")
     if value is None:
         return _NO_BODY, 0
@@ -426,11 +426,14 @@ def response_usage(body: Any) -> tuple[dict[str, Any] | None, str | None]:
     return _response_usage({"body": body})
 
 
+_STRING_BODY = frozenset(("string", "encoding"))  # a VCR body: {"string": ..., "encoding": ...}
+
+
 def _response_usage(response: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
     if "parsed_body" in response and not isinstance(response["parsed_body"], (str, bytes)):
         return _json_usage(response["parsed_body"])
     value = response.get("body", response.get("content"))
-    if isinstance(value, dict) and set(value) <= {"string", "encoding"}:
+    if isinstance(value, dict) and value.keys() <= _STRING_BODY:
         value = value.get("string")
     elif isinstance(value, dict):
         return _json_usage(value)
