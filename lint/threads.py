@@ -53,6 +53,7 @@ import marshal
 import re
 from collections import OrderedDict
 from collections.abc import Collection
+from itertools import islice
 from operator import attrgetter
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -489,8 +490,7 @@ class ThreadTracker:
         distinct = len(t.distinct) or 1
         if extends:
             if len(pm) > len(hm):
-                replied = any(m.role == "assistant" for m in p.messages[len(hm) :])
-                if not (tools_match or sys_match or len(hm) >= 2 or replied):
+                if not (tools_match or sys_match or len(hm) >= 2 or _replied(p, len(hm))):
                     return None
             elif not (tools_match or sys_match):
                 return None  # the same messages under other instructions: a side call
@@ -505,7 +505,13 @@ class ThreadTracker:
             # prepended context or a summarised or sliding window of this one.
             return None
         keys = t.head.keys if t.head is not None else t.parked.keys  # type: ignore[union-attr]
-        soft = any(keys.get(key) and keys.get(key) == p.keys.get(key) for key in ("user", "cache_key"))
+        soft = False
+        if keys:  # (the same user or cache key: usually neither request has one)
+            for key in ("user", "cache_key"):
+                value = keys.get(key)
+                if value and value == p.keys.get(key):
+                    soft = True
+                    break
         return (shared, extends, k, soft, tools_match, sys_match, t.turns, -t.number)
 
     @staticmethod
@@ -661,6 +667,14 @@ class ThreadTracker:
             self.by_conversation.move_to_end(conversation)
             if len(self.by_conversation) > 4 * self.max_threads:
                 self.by_conversation.popitem(last=False)
+
+
+def _replied(p: Prompt, start: int) -> bool:
+    """An assistant message among ``p``'s messages from ``start`` on."""
+    for m in islice(p.messages, start, None):
+        if m.role == "assistant":
+            return True
+    return False
 
 
 class _Shape:
