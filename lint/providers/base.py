@@ -117,6 +117,9 @@ class ListMemo:
 
     def _latest(self, items: list[Any], result: Any) -> None:
         latest = self.latest
+        if latest and latest[0][0] is items:  # (already the latest: a tool list re-sent turn after turn)
+            latest[0] = (items, result)
+            return
         for i, kept in enumerate(latest):
             if same_objects(kept[0], items):
                 del latest[i]
