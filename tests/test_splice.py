@@ -1006,6 +1006,90 @@ def test_history_shares_messages_by_identity_then_by_bytes(monkeypatch):
         assert _chat(orjson.loads(orjson.dumps(msgs))) == blocks
 
 
+def _fresh(monkeypatch, msgs: list) -> list:
+    """What a History that never saw ``msgs`` builds of equal values."""
+    from prefixlint.providers import base, openai
+
+    kept = openai._CHAT_HISTORY
+    monkeypatch.setattr(openai, "_CHAT_HISTORY", base.History())
+    try:
+        return _chat(orjson.loads(orjson.dumps(msgs)))
+    finally:
+        monkeypatch.setattr(openai, "_CHAT_HISTORY", kept)
+
+
+def _consistent(history) -> None:
+    from prefixlint.providers import base
+
+    assert history.recent_bytes == sum(base.History._held(r) for r in history.recent.values())
+    keys: dict[int, int] = {}
+    for r in history.recent.values():
+        keys[id(r)] = keys.get(id(r), 0) + 1
+    assert all(r.keys == keys[id(r)] for r in history.recent.values())
+
+
+def test_history_takes_over_the_lists_of_the_turn_it_continues(monkeypatch):
+    """The usual turn (the same message objects, then new ones) extends the previous turn's lists
+    instead of copying them, and the previous entry leaves the store: the result is what a fresh
+    History builds, turn after turn, also when the last message was replaced."""
+    from prefixlint.providers import base, openai
+
+    history = base.History()
+    monkeypatch.setattr(openai, "_CHAT_HISTORY", history)
+    msgs = conversation(2, seed=80)
+    assert _chat(msgs) == _fresh(monkeypatch, msgs)
+    first = history.recent[id(msgs[1])]
+    assert first.keys == 2  # (under its opening and its second message: its lists are not taken over)
+    for turn in range(4):
+        before = history.recent[id(msgs[1])]
+        msgs = msgs + [message(2 + turn, seed=81)]  # a new list of the same objects, one more
+        assert _chat(msgs) == _fresh(monkeypatch, msgs)
+        now = history.recent[id(msgs[1])]
+        if turn == 0:
+            assert now.ends is not first.ends and len(first.ends) == 2  # copied: the first entry is unchanged
+        else:
+            assert now.ends is before.ends and now.blocks is before.blocks and now.entries is before.entries
+            assert before not in history.recent.values() and before.keys == 0
+        assert len(now.entries) == len(now.ends) == len(now.bcount) == len(msgs)
+        assert [(b.section, b.pointer, b.hash) for b in now.blocks] == _fresh(monkeypatch, msgs)
+        assert [m.pointer for m in now.messages] == [f"/messages/{i}" for i in range(len(msgs))]
+        _consistent(history)
+    before = history.recent[id(msgs[1])]
+    msgs = msgs[:-1] + [message(99, seed=82), message(100, seed=82)]  # the last one replaced, one more
+    assert _chat(msgs) == _fresh(monkeypatch, msgs)
+    now = history.recent[id(msgs[1])]
+    assert now.ends is before.ends and len(now.entries) == len(msgs) and now.entries[-1][4] is msgs[-1]
+    assert [(b.section, b.pointer, b.hash) for b in now.blocks] == _fresh(monkeypatch, msgs)
+    assert [m.pointer for m in now.messages] == [f"/messages/{i}" for i in range(len(msgs))]
+    _consistent(history)
+    shorter = msgs[:3]  # a side request that repeats the opening: copies, the conversation keeps its entry
+    assert _chat(shorter) == _fresh(monkeypatch, shorter)
+    assert history.recent[id(msgs[1])] is now and len(now.entries) == len(msgs)
+    _consistent(history)
+
+
+def test_history_after_a_bad_message_in_a_continued_turn(monkeypatch):
+    """A turn whose new message is malformed raises, and the entry it continued is gone from the store
+    (its lists were to be taken over), so the next turn is built from the bytes, as fresh."""
+    from prefixlint.model import BodyError
+    from prefixlint.providers import base, openai
+
+    history = base.History()
+    monkeypatch.setattr(openai, "_CHAT_HISTORY", history)
+    msgs = conversation(2, seed=90)
+    _chat(msgs)
+    msgs = msgs + [message(2, seed=90)]
+    _chat(msgs)
+    assert history.recent[id(msgs[1])].keys == 1
+    with pytest.raises(BodyError):
+        _chat(msgs + [{"role": 7, "content": "x"}, message(4, seed=90)])
+    assert id(msgs[1]) not in history.recent
+    _consistent(history)
+    msgs = msgs + [message(3, seed=90)]
+    assert _chat(msgs) == _fresh(monkeypatch, msgs)
+    _consistent(history)
+
+
 def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):
     """An agent and its subagents alternate between a few tool lists: each is found again by the
     identity of its items (no serialisation) while it is one of the last LATEST_LISTS."""

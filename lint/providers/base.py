@@ -193,7 +193,7 @@ class _Recent:
     """One request's messages as a :class:`History` keeps them."""
 
     __slots__ = ("data", "msgs", "ends", "entries", "start", "state", "blocks", "messages", "bcount", "mcount",
-                 "after", "used")
+                 "after", "used", "held", "keys")
 
     def __init__(self, data: bytes | None, msgs: list[Any], ends: list[int], entries: list[tuple], start: int,
                  state: bool, blocks: list[Block], messages: list[Message], bcount: list[int],
@@ -201,6 +201,10 @@ class _Recent:
         self.data, self.msgs, self.ends, self.entries, self.start, self.state = data, msgs, ends, entries, start, state
         self.blocks, self.messages, self.bcount, self.mcount, self.after = blocks, messages, bcount, mcount, after
         self.used = 0  # the number of the request that last used it (History.requests)
+        # About what it holds: its serialisation (when kept), and the messages and blocks themselves
+        # (their serialised size), which outlive their thread when the thread tracker forgets it.
+        self.held = len(data or b"") + (ends[-1] if ends else 0) + 512 + 128 * len(ends)
+        self.keys = 0  # the keys of History.recent it is kept under
 
 
 class History:
@@ -265,6 +269,14 @@ class History:
             k = next(compress(count(), map(is_not, msgs, islice(by_id.msgs, m))), m)
         found = by_id
         continues = by_id is not None and k >= len(by_id.entries) - 1  # (the last message may have changed)
+        # The usual turn of a conversation: its entry, kept under this key only, is replaced by this
+        # request's. Its lists are then taken over and extended (cut back to ``k`` first) instead of
+        # copied; it leaves the store now, so that no later request can see them changed.
+        owned = continues and k > 0 and by_id.keys == 1  # type: ignore[union-attr]
+        if owned:
+            del self.recent[id(msgs[anchor])]
+            self.recent_bytes -= by_id.held  # type: ignore[union-attr]
+            by_id.keys = 0  # type: ignore[union-attr]
         if not continues:  # compare the serialisation with the last request of the same opening
             try:
                 data = orjson.dumps(msgs)
@@ -288,14 +300,20 @@ class History:
         mcount: list[int] = []
         after: list[bool] = []
         entries: list[tuple] = []
+        kept_blocks = kept_messages = 0  # (of found's blocks and messages, those this request repeats)
         if k:
             found.used = self.requests
-            nb, nm = found.bcount[k - 1], found.mcount[k - 1]
-            blocks.extend(found.blocks[:nb])
-            messages.extend(found.messages[:nm])
+            kept_blocks, kept_messages = found.bcount[k - 1], found.mcount[k - 1]
+            blocks.extend(found.blocks if kept_blocks == len(found.blocks) else found.blocks[:kept_blocks])
+            messages.extend(found.messages if kept_messages == len(found.messages) else found.messages[:kept_messages])
             state = found.after[k - 1]
-            ends, entries = found.ends[:k], found.entries[:k]
-            bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
+            if owned:
+                ends, entries, bcount, mcount, after = found.ends, found.entries, found.bcount, found.mcount, found.after
+                if len(ends) > k:
+                    del ends[k:], entries[k:], bcount[k:], mcount[k:], after[k:]
+            else:
+                ends, entries = found.ends[:k], found.entries[:k]
+                bcount, mcount, after = found.bcount[:k], found.mcount[:k], found.after[:k]
         end = ends[-1] if ends else 0
         nb = bcount[-1] if bcount else 0
         nm = mcount[-1] if mcount else 0
@@ -337,8 +355,14 @@ class History:
                 data = bytes(memoryview(data))  # an exact-size copy: orjson's output holds 32 KiB or more
             else:  # (offsets of messages shared by identity are estimates: nothing to compare bytes with)
                 data = None
-        recent = _Recent(data, msgs, ends, entries, start, start_state, blocks[start:], messages[:], bcount, mcount,
-                         after)
+        if owned:
+            own_blocks, own_messages = found.blocks, found.messages
+            del own_blocks[kept_blocks:], own_messages[kept_messages:]
+            own_blocks += blocks[start + kept_blocks :]
+            own_messages += messages[kept_messages:]
+        else:
+            own_blocks, own_messages = blocks[start:], messages[:]
+        recent = _Recent(data, msgs, ends, entries, start, start_state, own_blocks, own_messages, bcount, mcount, after)
         if opening is not None:
             self._remember(opening, recent)
         if by_id is None or continues or len(msgs) >= len(by_id.entries):
@@ -358,17 +382,17 @@ class History:
 
     @staticmethod
     def _held(recent: _Recent) -> int:
-        """About what one request's entry holds: its serialisation (when kept), and the messages and
-        blocks themselves (their serialised size), which outlive their thread when the thread
-        tracker forgets it."""
-        return len(recent.data or b"") + (recent.ends[-1] if recent.ends else 0) + 512 + 128 * len(recent.ends)
+        """About what one request's entry holds (see _Recent.held)."""
+        return recent.held
 
     def _remember(self, opening: bytes | int, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)
         if old is not None:
-            self.recent_bytes -= self._held(old)
+            self.recent_bytes -= old.held
+            old.keys -= 1
         self.recent[opening] = recent
-        self.recent_bytes += self._held(recent)
+        self.recent_bytes += recent.held
+        recent.keys += 1
         recent.used = self.requests
         idle = self.requests - IDLE_REQUESTS
         while len(self.recent) > 1:
@@ -376,7 +400,8 @@ class History:
             if oldest.used >= idle and self.recent_bytes <= MAX_RECENT_BYTES and len(self.recent) <= MAX_RECENT:
                 break
             _, dropped = self.recent.popitem(last=False)
-            self.recent_bytes -= self._held(dropped)
+            self.recent_bytes -= dropped.held
+            dropped.keys -= 1
 
     def clear(self) -> None:
         self.memo.clear()
