@@ -220,20 +220,32 @@ class Splicer:
                 found = self._parse_marked(head + self.marker_json + rest, sites)
                 if found is not None:
                     obj, values = found
-                    values[0:1] = seen.values[:k] if added is None else [*seen.values[:k], *added[0]]
-                    if k == seen.count or (k == seen.count - 1 and len(values) > seen.count):
-                        # the line continues that one, perhaps with its last message changed (a
-                        # cache marker that moves on to the new last message): it takes its place
+                    if added is None:
+                        values[0:1] = seen.values[:k]
+                    else:
+                        repeated = seen.values[:k]
+                        repeated += added[0]
+                        values[0:1] = repeated
+                    # the line continues that one, perhaps with its last message changed (a cache
+                    # marker that moves on to the new last message): it takes its place, and its
+                    # offsets are taken over; else another conversation that opens alike, or an
+                    # edit: both are kept
+                    replaces = k == seen.count or (k == seen.count - 1 and len(values) > seen.count)
+                    if replaces:
                         self._forget(seen, opening)
-                    else:  # another conversation that opens alike, or an edit: both are kept
+                        commas = seen.commas
+                        del commas[k - 1 :]
+                    else:
                         self.order.move_to_end(seen)
                         seen.used = self.lines
+                        commas = seen.commas[: k - 1]
                     self.spliced += 1
                     if line[cut] == 0x5D:  # "]": no element after the repeated ones
-                        end, commas = cut, seen.commas[: k - 1]
+                        end = cut
                     else:
                         end, more = self._ends(line, cut + 1, values, k) if added is None else added[1:]
-                        commas = [*seen.commas[: k - 1], cut - start, *(c - start for c in more)]
+                        commas.append(cut - start)
+                        commas += [c - start for c in more]
                     self._remember(opening, line, start, end, commas, values)
                     return obj
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
