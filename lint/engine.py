@@ -36,7 +36,7 @@ from prefixlint.providers.base import ByIdentity, digest
 from prefixlint.redact import redact
 from prefixlint.rulebase import Pair, RequestContext, Rule
 from prefixlint.sources import claude_code
-from prefixlint.threads import Assignment, ThreadTracker
+from prefixlint.threads import NORMALIZED, Assignment, ThreadTracker
 
 FAIL_ON = ("error", "warning", "info", "never")
 MEMO_SIZE = 1024  # distinct (rule, section content) results kept for request rules
@@ -390,6 +390,7 @@ def iter_turns(
                     Diagnostic(record.origin, f"internal error reading the {kind[0]} request: {type(exc).__name__}: {exc}")
                 )
                 continue
+            prompt.derived[NORMALIZED] = kind  # (so parking can keep the record alone: see threads.Parked)
             if record.session is not None:
                 prompt.keys["session"] = record.session
             summary.requests += 1

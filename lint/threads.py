@@ -84,28 +84,52 @@ _COMPACTION = re.compile(
 )
 
 
+NORMALIZED = "normalized"  # Prompt.derived: (provider, api) when the prompt is its record's body normalised so
+
+
 class Parked:
     """A parked thread's last turn, serialised and compressed, and what the search reads of it.
 
-    The turn is flattened to builtins (its Block, Message and Setting fields as tuples, the record's
-    body and fields; ``derived`` values are left out: whoever needs them computes them again) and
-    written with :mod:`marshal` (objects shared within the turn stay shared), then compressed by
-    zstd at level 1 (three times zlib's speed at level 1 here, and smaller). Flattening, marshal and
-    zstd together take about a quarter of a second per 30 MB parked, about what a gigabyte of agent
-    log parks. A turn that cannot be written so (a harness rendering in its record, a value nested
-    deeper than marshal goes) raises ValueError, and its thread is left as it is."""
+    The turn is flattened to builtins and written with :mod:`marshal` (objects shared within the
+    turn stay shared), then compressed by zstd at level 1 (three times zlib's speed at level 1
+    here, and smaller). What is flattened:
 
-    __slots__ = ("data", "keys", "response_id")
+    - a turn that is its record's body as normalised (``derived[NORMALIZED]``, set by
+      prefixlint.engine.iter_turns; the usual turn): the record alone (the body and the record's
+      fields). Its blocks, messages and settings are normalised again from the body when the turn
+      is read back, the same (normalising is a function of the body and record); its keys are
+      kept as they were. Their hashes would be half the parked bytes, and incompressible;
+    - any other turn (the effective prompt of a chained request): also its Block, Message and
+      Setting fields as tuples.
+
+    ``derived`` values are left out: whoever needs them computes them again. Parking takes about
+    a quarter of a second per 40 MB of logged turns (flattening, marshal and zstd), what a
+    gigabyte of agent log parks. A turn that cannot be written so (a harness rendering in its
+    record, a value nested deeper than marshal goes) raises ValueError, and its thread is left as
+    it is."""
+
+    __slots__ = ("data", "keys", "response_id", "kind")
 
     def __init__(self, head: Prompt) -> None:
-        self.data = _zstd(marshal.dumps(_flat(head)))
+        kind = head.derived.get(NORMALIZED)
+        self.data = _zstd(marshal.dumps(_flat(head) if kind is None else _flat_record(head.record)))
+        self.kind = kind
         self.keys = head.keys
         self.response_id = head.record.response_id
 
     def prompt(self) -> Prompt:
         import zstandard
 
-        return _unflat(marshal.loads(zstandard.ZstdDecompressor().decompress(self.data)))
+        flat = marshal.loads(zstandard.ZstdDecompressor().decompress(self.data))
+        if self.kind is None:
+            return _unflat(flat)
+        from prefixlint import providers
+
+        record = _unflat_record(flat)
+        p = providers.normalize(self.kind, record.body, record)
+        p.keys = dict(self.keys)
+        p.derived[NORMALIZED] = self.kind
+        return p
 
 
 def _names(cls: type, leave: str = "") -> tuple[str, ...]:
@@ -122,11 +146,21 @@ _AT_BLOCKS, _AT_MESSAGES, _AT_SETTINGS, _AT_RECORD = (
 )
 
 
+def _flat_record(record: Record) -> list[Any]:
+    out = list(_RECORD(record))
+    out[_AT_ORIGIN] = _ORIGIN(record.origin)
+    return out
+
+
+def _unflat_record(flat: list[Any]) -> Record:
+    flat[_AT_ORIGIN] = Origin(*flat[_AT_ORIGIN])
+    return Record(*flat)
+
+
 def _flat(p: Prompt) -> list[Any]:
     """``p`` as builtins only (see Parked)."""
     out = list(_PROMPT(p))
-    record = out[_AT_RECORD] = list(_RECORD(p.record))
-    record[_AT_ORIGIN] = _ORIGIN(p.record.origin)
+    out[_AT_RECORD] = _flat_record(p.record)
     out[_AT_BLOCKS] = list(map(_BLOCK, p.blocks))
     out[_AT_MESSAGES] = list(map(_MESSAGE, p.messages))
     out[_AT_SETTINGS] = {k: _SETTING(v) for k, v in p.settings.items()}
@@ -134,9 +168,7 @@ def _flat(p: Prompt) -> list[Any]:
 
 
 def _unflat(flat: list[Any]) -> Prompt:
-    record = flat[_AT_RECORD]
-    record[_AT_ORIGIN] = Origin(*record[_AT_ORIGIN])
-    flat[_AT_RECORD] = Record(*record)
+    flat[_AT_RECORD] = _unflat_record(flat[_AT_RECORD])
     flat[_AT_BLOCKS] = [Block(*b) for b in flat[_AT_BLOCKS]]
     flat[_AT_MESSAGES] = [Message(*m) for m in flat[_AT_MESSAGES]]
     flat[_AT_SETTINGS] = {k: Setting(*v) for k, v in flat[_AT_SETTINGS].items()}

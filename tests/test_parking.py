@@ -170,8 +170,9 @@ def test_an_idle_thread_is_parked_and_read_back_when_continued(tmp_path, monkeyp
             assert thread_a.head is None and thread_a.parked is not None
             assert thread_a.length == len(head_messages)
             assert thread_a.opening is None
-            assert thread_a.last().blocks == head_blocks  # read back equal, as other objects
-            assert thread_a.last().blocks[0] is not head_blocks[0]
+            assert thread_a.last().blocks == head_blocks  # read back equal
+            assert thread_a.last().messages == head_messages
+            assert thread_a.parked.kind == ("anthropic", "messages")  # (the record alone, normalised when read)
         if rec.origin.line == 6:
             assert t is thread_a and t.parked is None and t.head is prompt
             assert assignment.prev.blocks == head_blocks and assignment.prev.messages == head_messages
@@ -235,6 +236,75 @@ def test_a_parked_turn_reads_back_equal_to_the_one_parked():
     assert back.settings == head.settings and back.keys == head.keys
     assert back.derived == {}
     assert back.blocks[0] is not head.blocks[0]
+
+
+PARKED_BODIES = {
+    ("anthropic", "messages"): {
+        "model": "claude-sonnet-4-5", "max_tokens": 64, "metadata": {"user_id": "u1"},
+        "tools": [{"name": "f", "description": "d", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}}],
+        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}],
+        "thinking": {"type": "enabled", "budget_tokens": 1024}, "tool_choice": {"type": "auto"},
+        "messages": [{"role": "user", "content": "x " * 3000},
+                     {"role": "assistant", "content": [{"type": "thinking", "thinking": "t", "signature": "s"},
+                                                       {"type": "tool_use", "id": "t1", "name": "f", "input": {"b": 1, "a": [2.5, None]}}]},
+                     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok",
+                                                   "cache_control": {"type": "ephemeral"}}]}],
+    },
+    ("openai", "chat"): {
+        "model": "gpt-5", "prompt_cache_key": "k1", "user": "u", "reasoning_effort": "low",
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}},
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "x " * 3000},
+                     {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function",
+                      "function": {"name": "f", "arguments": "{\"b\": 1, \"a\": 1.5}"}}]},
+                     {"role": "tool", "tool_call_id": "c1", "content": "done"}],
+    },
+    ("openai", "responses"): {
+        "model": "gpt-5", "instructions": "Be brief.", "reasoning": {"effort": "low"}, "previous_response_id": None,
+        "input": [{"role": "user", "content": "x " * 3000},
+                  {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{\"a\": 1}"},
+                  {"type": "function_call_output", "call_id": "c1", "output": "done"}],
+    },
+    ("gemini", "generate"): {
+        "systemInstruction": {"parts": [{"text": "Be brief."}]},
+        "tools": [{"functionDeclarations": [{"name": "f", "parameters": {"type": "object"}}]}],
+        "contents": [{"role": "user", "parts": [{"text": "x " * 3000}]},
+                     {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {"a": 1}}}]},
+                     {"role": "user", "parts": [{"functionResponse": {"name": "f", "response": {"ok": True}}}]}],
+    },
+    ("bedrock", "converse"): {
+        "modelId": "anthropic.claude-sonnet-4-5", "system": [{"text": "Be brief."}, {"cachePoint": {"type": "default"}}],
+        "toolConfig": {"tools": [{"toolSpec": {"name": "f", "inputSchema": {"json": {"type": "object"}}}}]},
+        "messages": [{"role": "user", "content": [{"text": "x " * 3000}, {"cachePoint": {"type": "default"}}]},
+                     {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "f", "input": {"a": 1}}}]}],
+    },
+}
+
+
+@pytest.mark.parametrize("kind", list(PARKED_BODIES), ids=["/".join(k) for k in PARKED_BODIES])
+def test_a_normalised_turn_is_parked_as_its_record_and_read_back_equal(kind):
+    """The usual turn (its record's body as normalised, marked so by iter_turns) is parked as its
+    record alone; read back, it is normalised again: every field equal, keys as they were (the
+    session key iter_turns added too), for every API."""
+    from prefixlint import providers
+
+    body = PARKED_BODIES[kind]
+    record = Record(orjson.loads(orjson.dumps(body)), Origin("log.jsonl", 7), size=123,
+                    timestamp="2026-01-05T10:00:00Z", session="s", headers={"x-request-id": "r"},
+                    usage={"input_tokens": 10}, response_id="resp_1", url="https://api/x")
+    assert providers.detect(record.body, record)[0] == kind
+    head = providers.normalize(kind, record.body, record)
+    head.derived[threads.NORMALIZED] = kind
+    head.keys["session"] = "s"
+    parked = threads.Parked(head)
+    whole = threads.Parked(providers.normalize(kind, record.body, record))  # (not marked: parked whole)
+    assert parked.kind == kind and whole.kind is None and len(parked.data) < len(whole.data)
+    for _ in range(2):  # (a second time: the normalisers' memos now know the body)
+        back = parked.prompt()
+        assert back == head and back.record is not head.record
+        assert back.keys == head.keys and back.keys["session"] == "s" and back.keys is not head.keys
+        assert back.derived == {threads.NORMALIZED: kind}
+        assert threads.Parked(back).kind == kind  # (and parks the same way again)
 
 
 # --------------------------------------------------------------------------------------------------
