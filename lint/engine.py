@@ -187,7 +187,7 @@ class Linter:
             ctx = RequestContext(prompt, thread.id, assignment.turn, cache)
             for rule in self.request_rules:
                 try:  # (written here, not through _guarded: a call less per rule and request)
-                    found = self._request_violations(rule, ctx)
+                    found = self._request_violations(rule, ctx) if rule.reads else list(rule.check(ctx))
                 except Exception as exc:  # noqa: BLE001 - reported, never a traceback
                     self._crashed(rule, record, exc)
                     continue

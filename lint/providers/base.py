@@ -325,7 +325,8 @@ class History:
                 # conversation. Rendered directly (a lookup by serialisation would nearly always
                 # miss); no serialisation of the list is kept, so its offsets are estimates.
                 entry = (*build(i, msg, state, blocks, messages), msg)
-                end += 1 + sum(map(_SIZE, entry[2]))
+                own = entry[2]
+                end += 1 + (own[0].size if len(own) == 1 else sum(map(_SIZE, own)))
             else:
                 raw = orjson.dumps(msg)
                 end += 1 + len(raw)
