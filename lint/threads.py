@@ -327,6 +327,9 @@ class ThreadTracker:
         self.bytes = 0
         self.seq = 0
         self.forgotten = 0
+        # (thread, canons) when the request being assigned was measured from that thread's head:
+        # its canonical hashes are the thread's, then those of its new messages (see _prefix)
+        self.grown: tuple[Thread, list[bytes]] | None = None
 
     # -- index maintenance -------------------------------------------------------------
     def _index(self, t: Thread) -> None:
@@ -378,7 +381,7 @@ class ThreadTracker:
             self._index_shape(t)
         else:
             # Only what changed: a conversation that grows keeps all its earlier messages.
-            if len(canons) >= len(old) and canons[: len(old)] == old:  # it grew: only the new ones
+            if self._prefix(t, canons):  # it grew: only the new ones
                 added = [h for h in canons[len(old) :] if h not in t.distinct]
                 if added:
                     index = self.by_message.setdefault(t.partition, {})
@@ -494,6 +497,7 @@ class ThreadTracker:
         # Equal messages have equal canonical hashes (the head's last message is usually equal but
         # not the same object: a moved cache_control).
         canons = t.canons + list(map(_CANON, p.messages[count:]))
+        self.grown = (t, canons)
         shared = head.messages[-1].first  # the blocks before the head's last message
         if p.blocks[:shared] != head.blocks[:shared]:
             return _measures(p, canons)
@@ -503,11 +507,20 @@ class ThreadTracker:
             return (_tools_key(p), _system_key(p)), canons, size
         return t.shape, canons, size  # the same tools and system blocks as the head's
 
+    def _prefix(self, t: Thread, pm: list[bytes]) -> bool:
+        """``t``'s canonical hashes begin ``pm`` (the request's): known without comparing when the
+        request was measured from ``t``'s head, whose hashes ``pm`` was made of (see _measure)."""
+        grown = self.grown
+        if grown is not None and grown[0] is t and grown[1] is pm:
+            return True
+        hm = t.canons
+        return len(hm) <= len(pm) and hm == (pm if len(pm) == len(hm) else pm[: len(hm)])
+
     # -- matching ----------------------------------------------------------------------
     def _score(self, t: Thread, p: Prompt, pm: list[bytes], shared: int, shape: tuple[bytes, bytes],
                sections: Collection[str]) -> tuple | None:
         hm = t.canons
-        if hm == pm[: len(hm)]:
+        if self._prefix(t, pm):
             k = len(hm)
         else:
             k = 0
@@ -583,7 +596,7 @@ class ThreadTracker:
         if type(number) is not int:
             return None  # held by more than one thread
         t = self.live[number]
-        if len(t.canons) != j + 1 or t.canons != pm[: j + 1]:
+        if len(t.canons) != j + 1 or not self._prefix(t, pm):
             return None
         if self._score(t, p, pm, len(t.distinct), shape, sections_of(p)) is None:
             return None
@@ -614,6 +627,7 @@ class ThreadTracker:
 
     def assign(self, p: Prompt) -> Assignment:
         self.seq += 1
+        self.grown = None
         if self.warm:
             self._park_idle()
         partition = p.keys.get("session")

@@ -1090,6 +1090,18 @@ def test_history_after_a_bad_message_in_a_continued_turn(monkeypatch):
     _consistent(history)
 
 
+@given(st.lists(st.integers(0, 3), max_size=12), st.lists(st.integers(0, 3), max_size=12))
+@settings(max_examples=200, deadline=None, derandomize=not os.environ.get("HYP_DB"))
+def test_common_prefix_is_the_longest_equal_prefix(a, b):
+    from prefixlint.providers import base
+
+    naive = 0
+    while naive < min(len(a), len(b)) and a[naive] == b[naive]:
+        naive += 1
+    assert base.common_prefix(a, b) == base.common_prefix(b, a) == naive
+    assert base.common_prefix(a, a[:]) == len(a) and base.common_prefix(a, a + b) == len(a)
+
+
 def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):
     """An agent and its subagents alternate between a few tool lists: each is found again by the
     identity of its items (no serialisation) while it is one of the last LATEST_LISTS."""

@@ -440,7 +440,7 @@ def token_counts(blocks: list[Block]) -> list[int]:
 def common_prefix(a: list[Any], b: list[Any]) -> int:
     """Length of the longest common prefix of two lists (compared in C, slice by slice)."""
     n = min(len(a), len(b))
-    if a[:n] == b[:n]:
+    if (a if len(a) == n else a[:n]) == (b if len(b) == n else b[:n]):  # (slicing only the longer one)
         return n
     lo, hi = 0, n  # a[:lo] == b[:lo]; a[:hi] != b[:hi]
     while hi - lo > 1:
