@@ -390,6 +390,7 @@ def iter_turns(
                     Diagnostic(record.origin, f"internal error reading the {kind[0]} request: {type(exc).__name__}: {exc}")
                 )
                 continue
+            record.repeats = None  # (used by the normaliser; it would keep the earlier line's list alive)
             prompt.derived[NORMALIZED] = kind  # (so parking can keep the record alone: see threads.Parked)
             if record.session is not None:
                 prompt.keys["session"] = record.session

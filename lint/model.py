@@ -75,6 +75,10 @@ class Record:
     skip: str | None = None  # set by a reader that knows the record is no request, with the reason
     output: list | None = None  # the response's output items (OpenAI Responses), when logged
     harness: Any = None  # a request rendered from a harness configuration: its harness.render.Rendering
+    # (messages, earlier, k): the reader handed the body's message list ``messages`` over holding the
+    # very objects ``earlier[:k]`` (an earlier line's list: see prefixlint.sources.splice), for the
+    # normalisers to skip comparing them one by one; dropped once the request is normalised
+    repeats: tuple[list, list, int] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)

@@ -138,7 +138,7 @@ def _names(cls: type, leave: str = "") -> tuple[str, ...]:
 
 
 _BLOCK, _MESSAGE, _SETTING, _ORIGIN = (attrgetter(*_names(c)) for c in (Block, Message, Setting, Origin))
-_RECORD_NAMES, _PROMPT_NAMES = _names(Record), _names(Prompt, leave="derived")
+_RECORD_NAMES, _PROMPT_NAMES = _names(Record, leave="repeats"), _names(Prompt, leave="derived")
 _RECORD, _PROMPT = attrgetter(*_RECORD_NAMES), attrgetter(*_PROMPT_NAMES)
 _AT_ORIGIN = _RECORD_NAMES.index("origin")
 _AT_BLOCKS, _AT_MESSAGES, _AT_SETTINGS, _AT_RECORD = (

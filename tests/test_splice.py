@@ -761,7 +761,9 @@ TOOLS = [{"name": "read_file", "description": text(900, 300), "input_schema": {"
 
 
 class PlainSplicer:
-    """Splicing off: every line parsed whole."""
+    """Splicing off: every line parsed whole (so no line repeats an earlier one's objects)."""
+
+    repeats = None
 
     def loads(self, line: bytes):
         return orjson.loads(line)
@@ -1100,6 +1102,69 @@ def test_common_prefix_is_the_longest_equal_prefix(a, b):
         naive += 1
     assert base.common_prefix(a, b) == base.common_prefix(b, a) == naive
     assert base.common_prefix(a, a[:]) == len(a) and base.common_prefix(a, a + b) == len(a)
+
+
+def _lint_prompts(path: str, stream: bool) -> list[list[tuple]]:
+    """(section, pointer, hash) of every block of every request of ``path``, normalised as each
+    line is read (``stream``) or after every line was read."""
+    from prefixlint import providers, sources
+
+    records = sources.read(path, [])
+    if not stream:
+        records = list(records)
+    out = []
+    for record in records:
+        kind = providers.detect(record.body, record)[0]
+        prompt = providers.normalize(kind, record.body, record)
+        out.append([(b.section, b.pointer, b.hash) for b in prompt.blocks])
+    return out
+
+
+@pytest.mark.parametrize("writer", ["orjson", "python"])
+def test_history_takes_the_readers_word_for_the_repeated_messages(tmp_path, monkeypatch, writer):
+    """On a spliced line the reader says which messages it put in as an earlier line's objects
+    (Record.repeats): History then skips comparing them one by one. Its results are a fresh
+    History's, also when every line is read before any is normalised (an earlier line's list may
+    then have had a message replaced by an equal copy after the reader took from it)."""
+    from prefixlint.providers import anthropic, base, openai
+
+    real = base.compress
+    for side in (False, True):
+        lines, history = [], conversation(2, seed=60)
+        for turn in range(8):
+            lines.append(WRITERS[writer](envelope(list(history), turn)))
+            history += [message(len(history), seed=60), message(len(history) + 1, seed=60)]
+            if side and turn == 4:  # a side request that repeats the opening, then the conversation goes on
+                lines.append(WRITERS[writer](envelope(history[:3], 50)))
+            if turn == 5:  # the last message replaced (a cache marker moved on): all but it repeated
+                history[-3] = message(len(history) - 3, seed=61)
+        log = tmp_path / f"log{side}.jsonl"
+        log.write_bytes(b"\n".join(lines) + b"\n")
+        fresh = []
+        for line in lines:
+            monkeypatch.setattr(anthropic, "_HISTORY", base.History())
+            fresh.append(_lint_prompts_one(line))
+        for stream in (True, False):
+            scans = []
+            monkeypatch.setattr(base, "compress", lambda *a: scans.append(1) or real(*a))
+            monkeypatch.setattr(anthropic, "_HISTORY", base.History())
+            monkeypatch.setattr(openai, "_CHAT_HISTORY", base.History())
+            assert _lint_prompts(str(log), stream) == fresh
+            if not side:
+                assert scans == []  # every continued turn took the reader's word
+        records = list(prefixlint.sources.read(str(log), []))
+        assert [r.repeats[2] if r.repeats else 0 for r in records][:4] == [0, 0, 4, 6]
+        assert all(r.repeats is None or r.repeats[0] is r.body["messages"] for r in records)
+
+
+def _lint_prompts_one(line: bytes) -> list[tuple]:
+    from prefixlint import providers
+    from prefixlint.model import Origin, Record
+
+    obj = orjson.loads(line)
+    record = Record(obj["request"], Origin("x"))
+    prompt = providers.normalize(providers.detect(record.body, record)[0], record.body, record)
+    return [(b.section, b.pointer, b.hash) for b in prompt.blocks]
 
 
 def test_list_memo_recognises_the_last_few_lists_by_identity(monkeypatch):

@@ -242,10 +242,11 @@ class History:
         self.requests = 0
 
     def normalize(self, msgs: list[Any], blocks: list[Block], messages: list[Message], state: bool,
-                  build: Any) -> bool:
+                  build: Any, repeats: tuple[list[Any], list[Any], int] | None = None) -> bool:
         """Append the blocks and messages of ``msgs`` (a request's message list); ``build(i, msg,
         state, blocks, messages)`` renders one message the slow way and returns its entry. Returns
-        the state after the last message."""
+        the state after the last message. ``repeats``: what the reader says of ``msgs`` (see
+        prefixlint.model.Record.repeats)."""
         start, start_state = len(blocks), state
         if not msgs:
             return state
@@ -265,8 +266,14 @@ class History:
             by_id = None
         if by_id is not None:
             m = min(len(msgs), len(by_id.entries))
-            # the first message that is not the same object (in C, stopping there)
-            k = next(compress(count(), map(is_not, msgs, islice(by_id.msgs, m))), m)
+            if repeats is not None and repeats[0] is msgs and repeats[1] is by_id.msgs:
+                # The reader put by_id's first k objects in msgs, and nothing else can be one of its
+                # objects (the rest was parsed just now). Since then, either list may only have had
+                # an object replaced by one of the same serialisation (below, while its own request
+                # was normalised): what their entries were built from is the same.
+                k = min(repeats[2], m)
+            else:  # the first message that is not the same object (in C, stopping there)
+                k = next(compress(count(), map(is_not, msgs, islice(by_id.msgs, m))), m)
         found = by_id
         continues = by_id is not None and k >= len(by_id.entries) - 1  # (the last message may have changed)
         # The usual turn of a conversation: its entry, kept under this key only, is replaced by this

@@ -164,7 +164,9 @@ def normalize_chat(body: dict[str, Any], record: Record) -> Prompt:
     if isinstance(fmt, dict):
         blocks.append(make_block("schema", "/response_format", "schema", fmt, [json_payload(fmt)]))
 
-    _CHAT_HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, True, _chat_message)
+    _CHAT_HISTORY.normalize(
+        expect_list(body.get("messages"), "/messages"), blocks, messages, True, _chat_message, record.repeats
+    )
 
     settings = _settings(body, _CHAT_SETTINGS)
     model = body.get("model")

@@ -318,7 +318,8 @@ def _read_handle(
 def _read_lines(
     lines: Iterable[bytes], name: str, lineno: int, diagnostics: list[Diagnostic], key: str | None
 ) -> Iterator[Record]:
-    loads = Splicer().loads  # orjson.loads, without parsing again the messages a line repeats
+    splicer = Splicer()
+    loads = splicer.loads  # orjson.loads, without parsing again the messages a line repeats
     for line in lines:
         if not line.isspace():  # what line.strip() tells, without copying a long line
             try:
@@ -326,7 +327,9 @@ def _read_lines(
             except orjson.JSONDecodeError:
                 diagnostics.append(Diagnostic(Origin(name, line=lineno), _describe_bad_line(line.rstrip(b"\r\n"))))
             else:
-                yield to_record(obj, Origin(name, line=lineno), len(line), key)
+                record = to_record(obj, Origin(name, line=lineno), len(line), key)
+                record.repeats = splicer.repeats
+                yield record
         lineno += 1
 
 

@@ -157,7 +157,7 @@ class Splicer:
     """``loads(line)`` = ``orjson.loads(line)``, reusing what earlier lines of the log parsed."""
 
     __slots__ = ("marker", "marker_json", "seen", "order", "bytes", "lines", "spliced", "whole", "writers", "before",
-                 "markers", "places", "names", "paths")
+                 "markers", "places", "names", "paths", "repeats")
 
     def __init__(self) -> None:
         self.marker = "\x00prefixlint-splice-" + os.urandom(12).hex()
@@ -182,10 +182,14 @@ class Splicer:
         # Per key, where it was on the last few lines: the requests of one agent have the same
         # head, so their keys are at the same offsets (looked at before searching the line).
         self.places: dict[bytes, list[int]] = {key: [] for key in (KEY, *BEFORE)}
+        # For the line just parsed, when it was spliced: (its messages list, the earlier line's
+        # list, k), its first k messages being the earlier list's first k objects (see Record.repeats)
+        self.repeats: tuple[list[Any], list[Any], int] | None = None
 
     def loads(self, line: bytes) -> Any:
         """The parsed line; raises ``orjson.JSONDecodeError`` exactly when ``orjson.loads`` does."""
         self.lines += 1
+        self.repeats = None
         start = self._array_start(line, KEY, 0, len(line))
         opening = line[start : start + OPENING] if start > 0 else b""
         if len(opening) < OPENING or opening.lstrip(_WS)[:1] == b"]":  # no array, or a short or empty one
@@ -247,6 +251,7 @@ class Splicer:
                         commas.append(cut - start)
                         commas += [c - start for c in more]
                     self._remember(opening, line, start, end, commas, values)
+                    self.repeats = (values, seen.values, k)
                     return obj
         # Parsed whole, with the marker in front of the array's elements, so that the parsed array
         # is known for sure (see the module's docstring).
