@@ -104,9 +104,9 @@ class Parked:
 
     ``derived`` values are left out: whoever needs them computes them again. Parking a turn of the
     DeepSeek corpus log (about 160 messages) takes about half a millisecond, 0.08 s for the 174
-    turns that log parks; reading one back (normalising it again) takes a few milliseconds. A turn that cannot
-    be written so (a harness rendering in its record, a value nested deeper than marshal goes)
-    raises ValueError, and its thread is left as it is."""
+    turns that log parks; reading one back (normalising it again) takes a few milliseconds. A
+    turn that cannot be written so (a harness rendering in its record, a value nested deeper than
+    marshal goes) raises ValueError, and its thread is left as it is."""
 
     __slots__ = ("data", "keys", "response_id", "kind")
 

@@ -198,7 +198,9 @@ def normalize(body: dict[str, Any], record: Record) -> Prompt:
             done = (blocks[first:], system[:])
             _SYSTEM.store(raw, done, done[1])
 
-    _HISTORY.normalize(expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message, record.repeats)
+    _HISTORY.normalize(
+        expect_list(body.get("messages"), "/messages"), blocks, messages, False, _message, record.repeats
+    )
 
     for key, pointer in _SETTINGS.items():
         if key in body:

@@ -315,7 +315,8 @@ class History:
             messages.extend(found.messages if kept_messages == len(found.messages) else found.messages[:kept_messages])
             state = found.after[k - 1]
             if owned:
-                ends, entries, bcount, mcount, after = found.ends, found.entries, found.bcount, found.mcount, found.after
+                ends, entries = found.ends, found.entries
+                bcount, mcount, after = found.bcount, found.mcount, found.after
                 if len(ends) > k:
                     del ends[k:], entries[k:], bcount[k:], mcount[k:], after[k:]
             else:
