@@ -187,7 +187,7 @@ class Linter:
             ctx = RequestContext(prompt, thread.id, assignment.turn, cache)
             for rule in self.request_rules:
                 try:  # (written here, not through _guarded: a call less per rule and request)
-                    found = self._request_violations(rule, ctx) if rule.reads else list(rule.check(ctx))
+                    found = self._read_violations(rule, ctx) if rule.reads else list(rule.check(ctx))
                 except Exception as exc:  # noqa: BLE001 - reported, never a traceback
                     self._crashed(rule, record, exc)
                     continue
@@ -246,11 +246,9 @@ class Linter:
             Diagnostic(record.origin, f"internal error in rule {rule.code} ({rule.name}): {type(exc).__name__}: {exc}")
         )
 
-    def _request_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation]:
-        """Run a request rule, once per distinct content of the sections it declares it reads (the
-        list returned is then shared: read it, never change it)."""
-        if not rule.reads:
-            return list(rule.check(ctx))
+    def _read_violations(self, rule: Rule, ctx: RequestContext) -> list[Violation]:
+        """Run a request rule that declares READS, once per distinct content of the sections it
+        reads (the list returned is then shared: read it, never change it)."""
         derived = ctx.prompt.derived  # the same sections' digest serves every rule of this request
         content = derived.get(("reads", rule.reads))
         if content is None:

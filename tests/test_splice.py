@@ -1023,7 +1023,7 @@ def _fresh(monkeypatch, msgs: list) -> list:
 def _consistent(history) -> None:
     from prefixlint.providers import base
 
-    assert history.recent_bytes == sum(base.History._held(r) for r in history.recent.values())
+    assert history.recent_bytes == sum(r.held for r in history.recent.values())
     keys: dict[int, int] = {}
     for r in history.recent.values():
         keys[id(r)] = keys.get(id(r), 0) + 1
@@ -1242,7 +1242,7 @@ def test_history_drops_an_entry_no_request_used_for_idle_requests(monkeypatch):
             _chat(msgs)
             assert (id(done[1]) in history.recent) == (history.requests - 1 <= base.IDLE_REQUESTS)
     assert all(id(msgs[1]) in history.recent for msgs in live)
-    assert history.recent_bytes == sum(base.History._held(r) for r in history.recent.values())
+    assert history.recent_bytes == sum(r.held for r in history.recent.values())
 
 
 # --------------------------------------------------------------------------------------------------

@@ -389,11 +389,6 @@ class History:
             n += 1 + len(orjson.dumps(msgs[1]))
         return digest(data[:n])
 
-    @staticmethod
-    def _held(recent: _Recent) -> int:
-        """About what one request's entry holds (see _Recent.held)."""
-        return recent.held
-
     def _remember(self, opening: bytes | int, recent: _Recent) -> None:
         old = self.recent.pop(opening, None)
         if old is not None:
