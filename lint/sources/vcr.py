@@ -61,6 +61,7 @@ _TOP_KEY = re.compile(rb"""(?m)^(?:\{\s*)?["']?interactions["']?[ \t]*:""")
 
 _NO_BODY = object()  # the request has no body at all
 _NOT_JSON = object()  # it has one, but it is not JSON
+_STRING_BODY = frozenset(("string", "encoding"))  # a VCR body: {"string": ..., "encoding": ...}
 
 
 class _Refused(Exception):
@@ -424,9 +425,6 @@ def response_usage(body: Any) -> tuple[dict[str, Any] | None, str | None]:
     """Usage and response id from a recorded response body: parsed JSON, or the text (or bytes) of
     a JSON document or a server-sent event stream. Used by the other capture readers too."""
     return _response_usage({"body": body})
-
-
-_STRING_BODY = frozenset(("string", "encoding"))  # a VCR body: {"string": ..., "encoding": ...}
 
 
 def _response_usage(response: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
